@@ -1,0 +1,141 @@
+/**
+ * Composition root: builds every service from a Config, in dependency order, and returns an App
+ * that can start listening and stop cleanly. src/index.ts runs it; end-to-end tests run it in-process.
+ * Only this file calls `new` on concrete services.
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  UserState,
+  type ConfigurationBotFrameworkAuthenticationOptions,
+  type TurnContext,
+} from 'botbuilder';
+import { TextAnalysisClient, AzureKeyCredential } from '@azure/ai-language-text';
+import type { Server } from 'restify';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { openDb, type Db } from './storage/db';
+import { migrate } from './storage/migrations';
+import { Cipher, loadMasterKey } from './storage/crypto';
+import { PgStorage } from './storage/pgStorage';
+import { OptimisticConversationState } from './storage/optimisticState';
+import { loadHandbook, type Handbook } from './handbook/content';
+import { HandbookAnswerer, type Answerer } from './handbook/answerer';
+import { AzureLanguageDetector, LocalLanguageDetector, type LanguageDetector } from './i18n/languageDetection';
+import { DEFAULT_LANGUAGE, translator } from './i18n/i18n';
+import { MainDialog } from '../dialogs/mainDialog';
+import { StudentBot } from './bots/studentBot';
+import { RateLimiter } from './bots/rateLimiter';
+import { createServer, InFlight } from './server';
+
+export interface AppOverrides {
+  /** Extra Bot Framework auth settings (tests point the OpenID metadata at a local server). */
+  botFrameworkAuth?: ConfigurationBotFrameworkAuthenticationOptions;
+  /** Use this database instead of opening one from config (tests share one PGlite). */
+  db?: Db;
+  languageClient?: Pick<TextAnalysisClient, 'analyze'>;
+}
+
+export interface App {
+  config: Config;
+  db: Db;
+  server: Server;
+  handbook: Handbook;
+  answerer: Answerer;
+  studentBot: StudentBot;
+  adapter: CloudAdapter;
+  listen(): Promise<{ port: number; host: string }>;
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const db = overrides.db ?? (await openDb({ url: config.database.url, dataDir: config.dataDir, schema: config.database.schema }));
+  const applied = await migrate(db);
+  logger.info({ event: 'database_ready', engine: db.engine, migrationsApplied: applied }, 'database ready');
+
+  const cipher = new Cipher(loadMasterKey(config.reports.encryptionKey, config.dataDir, logger));
+  const storage = new PgStorage(db, cipher);
+  const conversationState = new OptimisticConversationState(storage);
+  const userState = new UserState(storage);
+
+  const handbook = loadHandbook();
+  const answerer = new HandbookAnswerer(handbook);
+
+  const languageClient =
+    overrides.languageClient ??
+    (config.azureLanguage ? new TextAnalysisClient(config.azureLanguage.endpoint, new AzureKeyCredential(config.azureLanguage.key)) : undefined);
+  const localDetector = new LocalLanguageDetector();
+  const languageDetector: LanguageDetector = languageClient
+    ? new AzureLanguageDetector(languageClient, localDetector, logger)
+    : localDetector;
+  logger.info({ event: 'language_services', azure: Boolean(languageClient) }, languageClient ? 'using Azure AI Language' : 'using local language detection and redaction');
+
+  const mainDialog = new MainDialog({ handbook, answerer, flows: [] });
+  const studentBot = new StudentBot({
+    conversationState,
+    userState,
+    mainDialog,
+    languageDetector,
+    subjectId: (channelId, userId) => cipher.pseudonym(`${channelId}:${userId}`),
+    logger,
+    rateLimiter: new RateLimiter(config.rateLimits.messagesPerMinute),
+  });
+
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.botFramework.appId,
+    MicrosoftAppPassword: config.botFramework.appPassword,
+    MicrosoftAppType: config.botFramework.appType,
+    MicrosoftAppTenantId: config.botFramework.tenantId,
+    ...overrides.botFrameworkAuth,
+  });
+  const adapter = new CloudAdapter(auth);
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    // Never delete state here: a half-filed report must survive a passing fault.
+    logger.error({ event: 'turn_failed', channel: context.activity.channelId, activityId: context.activity.id, err: error.message, stack: error.stack }, 'turn failed');
+    if (context.activity.type === 'message') {
+      await context.sendActivity(translator(DEFAULT_LANGUAGE)('errors.turnFailed')).catch(() => undefined);
+    }
+  };
+
+  const inFlight = new InFlight();
+  const route = (context: TurnContext) => studentBot.run(context);
+  const server = createServer(
+    {
+      logger,
+      maxRequestBytes: config.maxRequestBytes,
+      requestsPerMinute: config.rateLimits.requestsPerMinute,
+      processBotFramework: (req, res) => adapter.process(req, res, route),
+      ready: () => db.ping(),
+    },
+    inFlight,
+  );
+
+  let stopped = false;
+  return {
+    config,
+    db,
+    server,
+    handbook,
+    answerer,
+    studentBot,
+    adapter,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const address = server.address() as AddressInfo;
+          logger.info({ event: 'listening', port: address.port, host: config.host }, `Stagemaatje listening on http://${config.host}:${address.port}`);
+          resolve({ port: address.port, host: config.host });
+        });
+      }),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await inFlight.idle(10_000);
+      if (!overrides.db) await db.close();
+      logger.info({ event: 'stopped' }, 'stopped cleanly');
+    },
+  };
+}

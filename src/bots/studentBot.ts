@@ -1,0 +1,186 @@
+/**
+ * The bot students talk to, on every channel but Teams (WhatsApp, Web Chat, the Emulator, the
+ * terminal chat). Per turn it: normalises the message, works out the language, applies the
+ * per-student rate limit, lets a counsellor conversation take the message if one is active, and
+ * otherwise runs the dialogs. TurnRunner wraps the turn (ordering, held replies, optimistic saves).
+ */
+import {
+  ActivityHandler,
+  ActivityTypes,
+  type BotState,
+  type StatePropertyAccessor,
+  type TurnContext,
+} from 'botbuilder';
+import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
+import { MAIN_DIALOG, type BeginMainOptions, type MainDialog } from '../../dialogs/mainDialog';
+import { recognizeCommand } from '../../dialogs/commands';
+import { setTurnInfo, type Choice, type Subject, type TurnInfo } from '../../dialogs/turn';
+import { keywordForm, normalizeInbound } from '../text/normalize';
+import { chooseLanguage, type LanguageDetector } from '../i18n/languageDetection';
+import { DEFAULT_LANGUAGE, isLang, translator, type Lang } from '../i18n/i18n';
+import type { Logger } from '../logger';
+import type { RateLimiter } from './rateLimiter';
+import { TurnRunner } from './turnRunner';
+
+/** Longest message we keep; longer ones are cut on a character boundary and the student is told. */
+export const MAX_MESSAGE_CHARS = 4000;
+
+export interface UserProfile {
+  lang?: Lang;
+  welcomed?: boolean;
+}
+
+/** Takes a student's message while a counsellor owns the conversation (src/handoff). */
+export interface StudentRelay {
+  /** Returns true when the message was handled (relayed, or a handoff command) and dialogs must not run. */
+  handleStudentMessage(context: TurnContext, info: TurnInfo): Promise<boolean>;
+}
+
+export interface StudentBotDeps {
+  conversationState: BotState;
+  userState: BotState;
+  mainDialog: MainDialog;
+  languageDetector: LanguageDetector;
+  /** Pseudonymous subject id for a channel user. */
+  subjectId: (channelId: string, userId: string) => string;
+  logger: Logger;
+  rateLimiter?: RateLimiter;
+  relay?: StudentRelay;
+}
+
+export class StudentBot extends ActivityHandler {
+  private readonly dialogs: DialogSet;
+  private readonly dialogState: StatePropertyAccessor<DialogState>;
+  private readonly offered: StatePropertyAccessor<Choice[]>;
+  private readonly profile: StatePropertyAccessor<UserProfile>;
+  private readonly runner: TurnRunner;
+
+  constructor(private readonly deps: StudentBotDeps) {
+    super();
+    this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
+    this.offered = deps.conversationState.createProperty<Choice[]>('offered');
+    this.profile = deps.userState.createProperty<UserProfile>('profile');
+    this.dialogs = new DialogSet(this.dialogState);
+    this.dialogs.add(deps.mainDialog);
+    this.runner = new TurnRunner(deps.conversationState, deps.userState, deps.logger);
+
+    this.onMessage(async (context, next) => {
+      await this.handleMessage(context);
+      await next();
+    });
+    this.onMembersAdded(async (context, next) => {
+      // Web Chat and the Emulator announce a new conversation; greet the student once.
+      const joined = (context.activity.membersAdded ?? []).some((m) => m.id !== context.activity.recipient?.id);
+      if (joined) await this.greet(context);
+      await next();
+    });
+  }
+
+  override async run(context: TurnContext): Promise<void> {
+    await this.runner.run(context, (ctx) => super.run(ctx));
+  }
+
+  subject(context: TurnContext): Subject {
+    const { channelId, conversation, from } = context.activity;
+    const userId = from?.id ?? conversation?.id ?? 'unknown';
+    return {
+      id: this.deps.subjectId(channelId, userId),
+      channelId,
+      conversationId: conversation?.id ?? '',
+      userId,
+    };
+  }
+
+  private async greet(context: TurnContext): Promise<void> {
+    const profile = await this.profile.get(context, {});
+    if (profile.welcomed) return;
+    const info = await this.prepareTurn(context, profile);
+    await this.runDialogs(context, info, profile);
+  }
+
+  private async handleMessage(context: TurnContext): Promise<void> {
+    const profile = await this.profile.get(context, {});
+    const subject = this.subject(context);
+    if (this.deps.rateLimiter) {
+      const verdict = this.deps.rateLimiter.take(subject.id);
+      if (verdict === 'warn') {
+        const t = translator(profile.lang ?? DEFAULT_LANGUAGE);
+        await context.sendActivity(t('rateLimit.slowDown'));
+      }
+      if (verdict !== 'allow') {
+        this.deps.logger.warn({ event: 'rate_limited', subject: subject.id }, 'student is sending too fast');
+        return;
+      }
+    }
+    const info = await this.prepareTurn(context, profile);
+    this.deps.logger.info(
+      { event: 'student_message', subject: subject.id, channel: subject.channelId, lang: info.lang, chars: info.text.length, attachments: info.attachments.length, choice: info.choice !== undefined },
+      'student message',
+    );
+    if (info.truncated) await context.sendActivity(info.t('input.truncated'));
+    if (this.deps.relay && (await this.deps.relay.handleStudentMessage(context, info))) {
+      profile.lang = info.lang;
+      return;
+    }
+    await this.runDialogs(context, info, profile);
+  }
+
+  private async runDialogs(context: TurnContext, info: TurnInfo, profile: UserProfile): Promise<void> {
+    info.offered = [];
+    const dc = await this.dialogs.createContext(context);
+    const result = await dc.continueDialog();
+    if (result.status === DialogTurnStatus.empty) {
+      const options: BeginMainOptions = { welcome: !profile.welcomed };
+      await dc.beginDialog(MAIN_DIALOG, options);
+    }
+    profile.welcomed = true;
+    profile.lang = info.lang;
+    // Remember this turn's buttons so "2" or a typed label means that button next time.
+    if (info.offered.length > 0) await this.offered.set(context, info.offered);
+  }
+
+  /** Normalises the message, resolves the pressed button and decides the language. */
+  private async prepareTurn(context: TurnContext, profile: UserProfile): Promise<TurnInfo> {
+    const activity = context.activity;
+    const { text, truncated } = normalizeInbound(activity.type === ActivityTypes.Message ? activity.text : '', MAX_MESSAGE_CHARS);
+    const offered = (await this.offered.get(context, [])) ?? [];
+    const choice = resolveChoice(activity.value, text, offered);
+
+    let lang: Lang = isLang(profile.lang) ? profile.lang : DEFAULT_LANGUAGE;
+    const command = choice ? undefined : recognizeCommand(text);
+    if (command?.kind === 'language') {
+      lang = command.lang;
+    } else if (!choice && text) {
+      const guess = await this.deps.languageDetector.detect(text);
+      lang = chooseLanguage(isLang(profile.lang) ? profile.lang : undefined, text, guess, DEFAULT_LANGUAGE);
+    }
+    const info: TurnInfo = {
+      lang,
+      t: translator(lang),
+      text,
+      choice,
+      attachments: (activity.attachments ?? []).filter((a) => !a.contentType?.startsWith('application/vnd.microsoft.card')),
+      subject: this.subject(context),
+      truncated,
+      offered: [],
+    };
+    setTurnInfo(context, info);
+    return info;
+  }
+}
+
+/** The button a message stands for: a pressed button's value, its number, or its typed label. */
+export function resolveChoice(value: unknown, text: string, offered: Choice[]): string | undefined {
+  const fromValue = (value as { choice?: unknown } | undefined)?.choice;
+  if (typeof fromValue === 'string' && fromValue.length > 0) return fromValue;
+  if (!text) return undefined;
+  if (offered.some((c) => c.value === text)) return text;
+  if (/^[a-z]+:[\w:.-]+$/i.test(text) && !/\s/.test(text)) return text;
+  const number = /^(\d{1,2})[.)]?$/.exec(text.trim());
+  if (number) {
+    const picked = offered[Number(number[1]) - 1];
+    if (picked) return picked.value;
+  }
+  const form = keywordForm(text);
+  return offered.find((c) => keywordForm(c.label) === form)?.value;
+}

@@ -1,0 +1,149 @@
+/**
+ * One PostgreSQL interface over two engines:
+ * - PGlite (PostgreSQL compiled to WebAssembly) in a folder under DATA_DIR: no set-up, one process;
+ * - a real PostgreSQL server through `pg` when DATABASE_URL is set: several bot instances share it.
+ * Both run the same SQL; the rest of the code only sees `Db`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { Pool, type PoolClient } from 'pg';
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+}
+
+export interface Db extends Queryable {
+  readonly engine: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** postgres://… : use a server. Otherwise PGlite. */
+  url?: string;
+  /** Folder for PGlite's files; `memory` (or undefined) keeps everything in memory. */
+  dataDir?: string;
+  /** PostgreSQL schema for all tables (tests use a schema of their own). */
+  schema?: string;
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid schema name: ${name}`);
+  return `"${name}"`;
+}
+
+class PgliteDb implements Db {
+  readonly engine = 'pglite' as const;
+  constructor(private readonly pg: PGlite) {}
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+    const result = await this.pg.query<T>(sql, params);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.pg.transaction(async (tx: Transaction) =>
+      work({
+        query: async <R>(sql: string, params: unknown[] = []) => {
+          const result = await tx.query<R>(sql, params);
+          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+        },
+      }),
+    );
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pg.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.pg.closed) await this.pg.close();
+  }
+}
+
+class PostgresDb implements Db {
+  readonly engine = 'postgres' as const;
+  constructor(private readonly pool: Pool) {}
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+    const result = await this.pool.query(sql, params);
+    return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client: PoolClient = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work({
+        query: async <R>(sql: string, params: unknown[] = []) => {
+          const r = await client.query(sql, params);
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export async function openDb(options: OpenDbOptions): Promise<Db> {
+  const schema = options.schema ?? 'public';
+  if (options.url) {
+    const pool = new Pool({
+      connectionString: options.url,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+      options: `-c search_path=${quoteIdent(schema)}`,
+    });
+    // An idle client that loses its connection emits 'error'; without a listener that would crash the process.
+    pool.on('error', () => undefined);
+    const db = new PostgresDb(pool);
+    if (schema !== 'public') await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    return db;
+  }
+  let location: string | undefined;
+  if (options.dataDir && options.dataDir !== 'memory') {
+    location = path.resolve(options.dataDir, 'pglite');
+    fs.mkdirSync(location, { recursive: true });
+  }
+  const pg = location ? new PGlite(location) : new PGlite();
+  await pg.waitReady;
+  const db = new PgliteDb(pg);
+  if (schema !== 'public') {
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await db.query(`SET search_path TO ${quoteIdent(schema)}`);
+  }
+  return db;
+}

@@ -1,0 +1,28 @@
+/**
+ * Builds the real application (src/app.ts) over the shared test database, with test config.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config';
+import { createApp, type App, type AppOverrides } from '../../src/app';
+import { silentLogger, type Logger } from '../../src/logger';
+import { testDb } from './db';
+
+export const TEST_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stagemaatje-test-'));
+  return loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    REPORT_ENCRYPTION_KEY: TEST_KEY,
+    COUNSELLOR_HOURS: 'always',
+    ...env,
+  });
+}
+
+export async function testApp(env: Record<string, string> = {}, overrides: AppOverrides = {}, logger: Logger = silentLogger): Promise<App> {
+  return createApp(testConfig(env), logger, { db: await testDb(), ...overrides });
+}
