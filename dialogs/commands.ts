@@ -52,7 +52,7 @@ function containsAny(form: string, key: string): boolean {
   return cached(key).some((p) => containsPhrase(form, p));
 }
 
-export const REF_PATTERN = /\bSM[\s-]?([A-HJ-NP-Z2-9]{4})[\s-]?([A-HJ-NP-Z2-9]{4})\b/i;
+export const REF_PATTERN = /\bSM[\s-]?([A-Z0-9]{4})[\s-]?([A-Z0-9]{4})\b/i;
 
 /** Reads a reference number the way a student might type it ("sm abcd efgh", "SM-ABCD-EFGH"). */
 export function findReference(text: string): string | undefined {

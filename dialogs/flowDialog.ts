@@ -7,7 +7,8 @@
  */
 import { Dialog, type DialogContext, type DialogInstance } from 'botbuilder-dialogs';
 
-export abstract class FlowDialog<State extends object = object> extends Dialog<State> {
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- matches botbuilder's Dialog<O = {}>
+export abstract class FlowDialog<State extends object = object, Options extends object = {}> extends Dialog<Options> {
   abstract help(dc: DialogContext): Promise<void>;
 
   /** Called before the flow is cancelled; the default keeps nothing. */

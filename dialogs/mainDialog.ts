@@ -94,7 +94,7 @@ export class MainDialog extends ComponentDialog {
 
     const crisis = info.choice ? undefined : detectCrisis(info.text);
     if (crisis) {
-      await sendCrisisLines(context, crisis);
+      await sendCrisisLines(context, this.deps.handbook, crisis);
       // A long description that mentions a threat is still the answer to a free-text question.
       if (flow && flow.expectsFreeText(innerDc) && info.text.length >= 60) {
         await innerDc.continueDialog();
@@ -176,6 +176,10 @@ export class MainDialog extends ComponentDialog {
           return true;
         }
         if (flow) await this.pauseFlow(innerDc, flow, false);
+        if (command.kind === 'resume' && this.deps.drafts && !(await this.deps.drafts.hasOpenDraft(turnInfo(context).subject.id))) {
+          await say(context, t('report.noDraft'), [choice(context, 'menu:report', 'buttons.report'), choice(context, 'menu:main', 'buttons.menu')]);
+          return true;
+        }
         await this.beginFlow(innerDc, REPORT_DIALOG, { resume: command.kind === 'resume' });
         return true;
     }
@@ -246,6 +250,11 @@ export class MainDialog extends ComponentDialog {
           return this.sendMenu(innerDc, 'menu.prompt');
         }
         break;
+      case 'human': {
+        // "Talk to someone" offered after a report: human:afterReport:<ref>
+        const [reason, ref] = (arg ?? '').split(':');
+        return this.startHandoff(innerDc, reason === 'afterReport' ? 'afterReport' : 'asked', ref);
+      }
       case 'report':
         // A stray "send" tap after the report dialog already finished.
         if (arg === 'submit') return say(context, info.t('report.alreadySent'), this.menuChoices(innerDc));
@@ -340,9 +349,9 @@ export class MainDialog extends ComponentDialog {
   }
 }
 
-export async function sendCrisisLines(context: TurnContext, kind: CrisisKind): Promise<void> {
+export async function sendCrisisLines(context: TurnContext, handbook: Handbook, kind: CrisisKind): Promise<void> {
   const { t } = turnInfo(context);
-  await say(context, [t(`crisis.${kind}`), t('crisis.after')], [
+  await say(context, [t(`crisis.${kind}`, handbook.crisisNumbers), t('crisis.after')], [
     choice(context, 'menu:human', 'buttons.human'),
     choice(context, 'cmd:continue', 'buttons.continue'),
   ]);

@@ -25,6 +25,13 @@ import { HandbookAnswerer, type Answerer } from './handbook/answerer';
 import { AzureLanguageDetector, LocalLanguageDetector, type LanguageDetector } from './i18n/languageDetection';
 import { DEFAULT_LANGUAGE, translator } from './i18n/i18n';
 import { MainDialog } from '../dialogs/mainDialog';
+import { ReportDialog } from '../dialogs/report/reportDialog';
+import { MyReportsDialog } from '../dialogs/myReportsDialog';
+import { EraseDataDialog } from '../dialogs/eraseDataDialog';
+import { ReportStore } from './reports/reportStore';
+import { ChannelMediaFetcher, HttpMediaFetcher } from './channels/media';
+import { StateKeyRegistry, SubjectEraser } from './privacy/subjectEraser';
+import { Scheduler } from './scheduler';
 import { StudentBot } from './bots/studentBot';
 import { RateLimiter } from './bots/rateLimiter';
 import { createServer, InFlight } from './server';
@@ -35,7 +42,12 @@ export interface AppOverrides {
   /** Use this database instead of opening one from config (tests share one PGlite). */
   db?: Db;
   languageClient?: Pick<TextAnalysisClient, 'analyze'>;
+  /** A fixed clock for retention tests. */
+  now?: () => Date;
 }
+
+/** Largest evidence file a student can send (photos, screenshots, PDFs). */
+export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
 
 export interface App {
   config: Config;
@@ -45,6 +57,12 @@ export interface App {
   answerer: Answerer;
   studentBot: StudentBot;
   adapter: CloudAdapter;
+  reports: ReportStore;
+  eraser: SubjectEraser;
+  cipher: Cipher;
+  media: ChannelMediaFetcher;
+  /** Runs the periodic jobs once (retention, retries); they also run on a timer once listening. */
+  runMaintenance(): Promise<void>;
   listen(): Promise<{ port: number; host: string }>;
   stop(): Promise<void>;
 }
@@ -71,7 +89,37 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     : localDetector;
   logger.info({ event: 'language_services', azure: Boolean(languageClient) }, languageClient ? 'using Azure AI Language' : 'using local language detection and redaction');
 
-  const mainDialog = new MainDialog({ handbook, answerer, flows: [] });
+  const now = overrides.now ?? (() => new Date());
+  const reports = new ReportStore(
+    db,
+    cipher,
+    { retentionDays: config.reports.retentionDays, draftRetentionDays: config.reports.draftRetentionDays, maxFileBytes: MAX_EVIDENCE_BYTES },
+    logger,
+    undefined,
+    now,
+  );
+  const media = new ChannelMediaFetcher(new HttpMediaFetcher());
+  const stateKeys = new StateKeyRegistry(db);
+  const eraser = new SubjectEraser(logger);
+  eraser.register(stateKeys);
+  eraser.register(reports);
+
+  const mainDialog = new MainDialog({
+    handbook,
+    answerer,
+    drafts: reports,
+    flows: [
+      new ReportDialog({ reports, media, logger, now }),
+      new MyReportsDialog({ reports, media, logger }),
+      new EraseDataDialog({
+        eraser,
+        forgetTurnState: async (context) => {
+          await conversationState.delete(context);
+          await userState.delete(context);
+        },
+      }),
+    ],
+  });
   const studentBot = new StudentBot({
     conversationState,
     userState,
@@ -80,6 +128,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     subjectId: (channelId, userId) => cipher.pseudonym(`${channelId}:${userId}`),
     logger,
     rateLimiter: new RateLimiter(config.rateLimits.messagesPerMinute),
+    stateKeys,
   });
 
   const auth = new ConfigurationBotFrameworkAuthentication({
@@ -111,6 +160,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     inFlight,
   );
 
+  const maintenance = async () => {
+    await reports.cleanup();
+    await reports.announcePending();
+  };
+  const scheduler = new Scheduler(logger);
+
   let stopped = false;
   return {
     config,
@@ -120,18 +175,27 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     answerer,
     studentBot,
     adapter,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    reports,
+    eraser,
+    cipher,
+    media,
+    runMaintenance: maintenance,
+    listen: async () => {
+      // Retention runs at start and then every hour.
+      scheduler.every('maintenance', 60 * 60_000, () => inFlight.track(maintenance), { runNow: true });
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           const address = server.address() as AddressInfo;
           logger.info({ event: 'listening', port: address.port, host: config.host }, `Stagemaatje listening on http://${config.host}:${address.port}`);
           resolve({ port: address.port, host: config.host });
         });
-      }),
+      });
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      scheduler.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await inFlight.idle(10_000);
       if (!overrides.db) await db.close();

@@ -59,7 +59,7 @@ const schema = z
     COUNSELLOR_HOURS: z.preprocess(blankToUndefined, z.string().default('mon-fri 09:00-17:00')),
     HANDOFF_TIMEOUT_MINUTES: int(15, 1, 24 * 60),
 
-    RATE_LIMIT_MESSAGES_PER_MINUTE: int(20, 1, 10_000),
+    RATE_LIMIT_MESSAGES_PER_MINUTE: int(30, 1, 10_000),
     RATE_LIMIT_REQUESTS_PER_MINUTE: int(600, 1, 1_000_000),
     METRICS_TOKEN: optionalString,
   })

@@ -7,9 +7,10 @@
 import {
   ActivityHandler,
   ActivityTypes,
-  type BotState,
+  type ConversationState,
   type StatePropertyAccessor,
   type TurnContext,
+  type UserState,
 } from 'botbuilder';
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { MAIN_DIALOG, type BeginMainOptions, type MainDialog } from '../../dialogs/mainDialog';
@@ -21,6 +22,7 @@ import { DEFAULT_LANGUAGE, isLang, translator, type Lang } from '../i18n/i18n';
 import type { Logger } from '../logger';
 import type { RateLimiter } from './rateLimiter';
 import { TurnRunner } from './turnRunner';
+import type { StateKeyRegistry } from '../privacy/subjectEraser';
 
 /** Longest message we keep; longer ones are cut on a character boundary and the student is told. */
 export const MAX_MESSAGE_CHARS = 4000;
@@ -37,8 +39,8 @@ export interface StudentRelay {
 }
 
 export interface StudentBotDeps {
-  conversationState: BotState;
-  userState: BotState;
+  conversationState: ConversationState;
+  userState: UserState;
   mainDialog: MainDialog;
   languageDetector: LanguageDetector;
   /** Pseudonymous subject id for a channel user. */
@@ -46,6 +48,8 @@ export interface StudentBotDeps {
   logger: Logger;
   rateLimiter?: RateLimiter;
   relay?: StudentRelay;
+  /** Remembers which state rows belong to which student, for erasure. */
+  stateKeys?: StateKeyRegistry;
 }
 
 export class StudentBot extends ActivityHandler {
@@ -120,6 +124,7 @@ export class StudentBot extends ActivityHandler {
     if (info.truncated) await context.sendActivity(info.t('input.truncated'));
     if (this.deps.relay && (await this.deps.relay.handleStudentMessage(context, info))) {
       profile.lang = info.lang;
+      await this.recordStateKeys(context, subject.id);
       return;
     }
     await this.runDialogs(context, info, profile);
@@ -137,6 +142,13 @@ export class StudentBot extends ActivityHandler {
     profile.lang = info.lang;
     // Remember this turn's buttons so "2" or a typed label means that button next time.
     if (info.offered.length > 0) await this.offered.set(context, info.offered);
+    await this.recordStateKeys(context, info.subject.id);
+  }
+
+  private async recordStateKeys(context: TurnContext, subjectId: string): Promise<void> {
+    if (!this.deps.stateKeys) return;
+    const keys = [this.deps.conversationState.getStorageKey(context), this.deps.userState.getStorageKey(context)].filter((k): k is string => Boolean(k));
+    await this.deps.stateKeys.record(subjectId, keys);
   }
 
   /** Normalises the message, resolves the pressed button and decides the language. */

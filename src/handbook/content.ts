@@ -56,11 +56,16 @@ const organisationsFileSchema = z
 
 export type Organisation = z.infer<typeof organisationSchema>;
 
+/** Organisations the crisis message needs; the handbook does not load without their numbers. */
+export const CRISIS_ORGANISATIONS = { phone113: '113-zelfmoordpreventie', phoneKindertelefoon: 'kindertelefoon', phone112: 'alarmnummer-112' } as const;
+
 export interface Handbook {
   entries: Record<Lang, HandbookEntry[]>;
   organisations: Map<string, Organisation>;
   organisationsLastChecked: string;
   byId(lang: Lang, id: string): HandbookEntry | undefined;
+  /** Phone numbers for the crisis message: { phone113, phoneKindertelefoon, phone112 }. */
+  crisisNumbers: Record<keyof typeof CRISIS_ORGANISATIONS, string>;
 }
 
 function readYaml(file: string): unknown {
@@ -106,6 +111,9 @@ export function loadHandbook(dir = path.join(projectRoot(), 'content')): Handboo
       for (const c of entry.contacts) if (!organisations.has(c)) problems.push(`${lang}/${entry.id}: organisation "${c}" is not in organisations.yaml`);
     }
   }
+  for (const id of Object.values(CRISIS_ORGANISATIONS)) {
+    if (!organisations.get(id)?.phone) problems.push(`organisations.yaml: "${id}" needs a phone number (used in the crisis message)`);
+  }
   if (problems.length > 0) throw new Error(`The handbook has problems:\n${problems.join('\n')}`);
 
   const index = new Map<string, HandbookEntry>();
@@ -115,5 +123,8 @@ export function loadHandbook(dir = path.join(projectRoot(), 'content')): Handboo
     organisations,
     organisationsLastChecked: orgParsed.data.lastChecked,
     byId: (lang, id) => index.get(`${lang}:${id}`),
+    crisisNumbers: Object.fromEntries(
+      Object.entries(CRISIS_ORGANISATIONS).map(([key, id]) => [key, organisations.get(id)?.phone ?? '']),
+    ) as Handbook['crisisNumbers'],
   };
 }

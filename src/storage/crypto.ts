@@ -23,18 +23,26 @@ export class Cipher {
   }
 
   encrypt(plaintext: string): string {
-    const iv = crypto.randomBytes(12);
-    const cipher = crypto.createCipheriv('aes-256-gcm', this.encryptionKey, iv);
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [FORMAT, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+    return this.encryptBytes(Buffer.from(plaintext, 'utf8'));
   }
 
   decrypt(sealed: string): string {
+    return this.decryptBytes(sealed).toString('utf8');
+  }
+
+  encryptBytes(plain: Buffer): string {
+    const iv = crypto.randomBytes(12);
+    const cipher = crypto.createCipheriv('aes-256-gcm', this.encryptionKey, iv);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return [FORMAT, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+  }
+
+  decryptBytes(sealed: string): Buffer {
     const [format, iv, tag, body] = sealed.split('.');
     if (format !== FORMAT || !iv || !tag || body === undefined) throw new Error('not an encrypted value');
     const decipher = crypto.createDecipheriv('aes-256-gcm', this.encryptionKey, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
   }
 
   encryptJson(value: unknown): string {

@@ -76,6 +76,30 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'evidence files and the state keys of each student',
+    sql: `
+      CREATE TABLE media (
+        id           uuid PRIMARY KEY,
+        owner        text NOT NULL,
+        draft_id     uuid,
+        report_id    uuid REFERENCES reports (id) ON DELETE CASCADE,
+        content_type text NOT NULL,
+        bytes        integer NOT NULL,
+        data_enc     text NOT NULL,
+        created_at   timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX media_owner ON media (owner);
+      CREATE INDEX media_draft ON media (draft_id);
+      CREATE TABLE subject_keys (
+        subject    text NOT NULL,
+        state_key  text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (subject, state_key)
+      );
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction, guarded by an advisory lock so two instances starting at once don't race. */

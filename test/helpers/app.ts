@@ -19,6 +19,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DATA_DIR: dataDir,
     REPORT_ENCRYPTION_KEY: TEST_KEY,
     COUNSELLOR_HOURS: 'always',
+    // Tests chat faster than any student; the rate limit has its own test.
+    RATE_LIMIT_MESSAGES_PER_MINUTE: '10000',
     ...env,
   });
 }
