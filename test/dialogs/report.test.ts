@@ -227,6 +227,7 @@ describe('report dialog', () => {
     await chat.press('consent:no');
     await chat.press('school:skip');
     replies = await chat.send('ik heb ook nog de mail');
+    assert.ok(buttons(replies).includes('wishes:heard'), 'a typed description answers the evidence question');
     await chat.press('wishes:heard');
     replies = await chat.press('contact:anonymous');
     assert.match(texts(replies), /1 bestand/);
