@@ -45,7 +45,7 @@ export function parseOfficeHours(input: string): OfficeHours {
   if (/^always$/i.test(text) || text === '24/7') return { always: true, ranges: [] };
   if (!text) throw new Error('is empty (use e.g. "mon-fri 09:00-17:00" or "always")');
   const ranges = text.split(',').map((part) => {
-    const match = /^([a-z]{2,3})(?:\s*-\s*([a-z]{2,3}))?\s+(\S+)\s*-\s*(\S+)$/i.exec(part.trim());
+    const match = /^([a-z]+)(?:\s*-\s*([a-z]+))?\s+(\S+)\s*-\s*(\S+)$/i.exec(part.trim());
     if (!match) throw new Error(`cannot read "${part.trim()}" (use e.g. "mon-fri 09:00-17:00, sat 10:00-12:00" or "always")`);
     const from = parseDay(match[1]!, part);
     const to = match[2] ? parseDay(match[2], part) : from;
