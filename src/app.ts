@@ -15,9 +15,8 @@ import { TextAnalysisClient, AzureKeyCredential } from '@azure/ai-language-text'
 import type { Server } from 'restify';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { openDb, type Db } from './storage/db';
-import { migrate } from './storage/migrations';
-import { Cipher, loadMasterKey } from './storage/crypto';
+import type { Db } from './storage/db';
+import type { Cipher } from './storage/crypto';
 import { PgStorage } from './storage/pgStorage';
 import { OptimisticConversationState } from './storage/optimisticState';
 import { loadHandbook, type Handbook } from './handbook/content';
@@ -28,26 +27,20 @@ import { MainDialog } from '../dialogs/mainDialog';
 import { ReportDialog } from '../dialogs/report/reportDialog';
 import { MyReportsDialog } from '../dialogs/myReportsDialog';
 import { EraseDataDialog } from '../dialogs/eraseDataDialog';
-import { ReportStore } from './reports/reportStore';
+import type { ReportStore } from './reports/reportStore';
 import { ChannelMediaFetcher, HttpMediaFetcher } from './channels/media';
-import { StateKeyRegistry, SubjectEraser } from './privacy/subjectEraser';
+import type { SubjectEraser } from './privacy/subjectEraser';
+import { openDataServices, type DataOverrides } from './dataServices';
 import { Scheduler } from './scheduler';
 import { StudentBot } from './bots/studentBot';
 import { RateLimiter } from './bots/rateLimiter';
 import { createServer, InFlight } from './server';
 
-export interface AppOverrides {
+export interface AppOverrides extends DataOverrides {
   /** Extra Bot Framework auth settings (tests point the OpenID metadata at a local server). */
   botFrameworkAuth?: ConfigurationBotFrameworkAuthenticationOptions;
-  /** Use this database instead of opening one from config (tests share one PGlite). */
-  db?: Db;
   languageClient?: Pick<TextAnalysisClient, 'analyze'>;
-  /** A fixed clock for retention tests. */
-  now?: () => Date;
 }
-
-/** Largest evidence file a student can send (photos, screenshots, PDFs). */
-export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
 
 export interface App {
   config: Config;
@@ -68,11 +61,8 @@ export interface App {
 }
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
-  const db = overrides.db ?? (await openDb({ url: config.database.url, dataDir: config.dataDir, schema: config.database.schema }));
-  const applied = await migrate(db);
-  logger.info({ event: 'database_ready', engine: db.engine, migrationsApplied: applied }, 'database ready');
-
-  const cipher = new Cipher(loadMasterKey(config.reports.encryptionKey, config.dataDir, logger));
+  const data = await openDataServices(config, logger, overrides);
+  const { db, cipher, reports, stateKeys, eraser, now } = data;
   const storage = new PgStorage(db, cipher);
   const conversationState = new OptimisticConversationState(storage);
   const userState = new UserState(storage);
@@ -89,20 +79,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     : localDetector;
   logger.info({ event: 'language_services', azure: Boolean(languageClient) }, languageClient ? 'using Azure AI Language' : 'using local language detection and redaction');
 
-  const now = overrides.now ?? (() => new Date());
-  const reports = new ReportStore(
-    db,
-    cipher,
-    { retentionDays: config.reports.retentionDays, draftRetentionDays: config.reports.draftRetentionDays, maxFileBytes: MAX_EVIDENCE_BYTES },
-    logger,
-    undefined,
-    now,
-  );
   const media = new ChannelMediaFetcher(new HttpMediaFetcher());
-  const stateKeys = new StateKeyRegistry(db);
-  const eraser = new SubjectEraser(logger);
-  eraser.register(stateKeys);
-  eraser.register(reports);
 
   const mainDialog = new MainDialog({
     handbook,
@@ -125,7 +102,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     userState,
     mainDialog,
     languageDetector,
-    subjectId: (channelId, userId) => cipher.pseudonym(`${channelId}:${userId}`),
+    subjectId: data.subjectId,
     logger,
     rateLimiter: new RateLimiter(config.rateLimits.messagesPerMinute),
     stateKeys,
@@ -198,7 +175,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       scheduler.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await inFlight.idle(10_000);
-      if (!overrides.db) await db.close();
+      if (data.ownsDb) await db.close();
       logger.info({ event: 'stopped' }, 'stopped cleanly');
     },
   };

@@ -337,6 +337,12 @@ export class ReportStore implements SubjectDataStore {
     return this.changeStatus({}, ref, status, actor, note);
   }
 
+  /** The pseudonymous student who made a report (for erasure of everything about them). */
+  async ownerOf(ref: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ owner: string }>('SELECT owner FROM reports WHERE ref = $1', [ref]);
+    return rows[0]?.owner;
+  }
+
   async erase(ref: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ id: string; submitted_at: Date }>('SELECT id, submitted_at FROM reports WHERE ref = $1', [ref]);

@@ -43,7 +43,10 @@ function quoteIdent(name: string): string {
 
 class PgliteDb implements Db {
   readonly engine = 'pglite' as const;
-  constructor(private readonly pg: PGlite) {}
+  constructor(
+    private readonly pg: PGlite,
+    private readonly release: () => void = () => undefined,
+  ) {}
 
   async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
     const result = await this.pg.query<T>(sql, params);
@@ -72,7 +75,43 @@ class PgliteDb implements Db {
 
   async close(): Promise<void> {
     if (!this.pg.closed) await this.pg.close();
+    this.release();
   }
+}
+
+/**
+ * PGlite is one process's database: two processes writing the same folder would corrupt it.
+ * A lock file with our pid makes a second process stop with a clear message instead.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'stagemaatje.lock');
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch {
+    const owner = Number(fs.readFileSync(file, 'utf8').trim());
+    let alive = false;
+    try {
+      if (owner && owner !== process.pid) {
+        process.kill(owner, 0);
+        alive = true;
+      }
+    } catch {
+      alive = false;
+    }
+    if (alive) {
+      throw new Error(
+        `the embedded database in ${dir} is in use by process ${owner} (is the bot running?). Stop it first, or set DATABASE_URL to share a PostgreSQL server.`,
+      );
+    }
+    fs.writeFileSync(file, String(process.pid));
+  }
+  return () => {
+    try {
+      if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
 }
 
 class PostgresDb implements Db {
@@ -134,13 +173,15 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
     return db;
   }
   let location: string | undefined;
+  let release = () => undefined as void;
   if (options.dataDir && options.dataDir !== 'memory') {
     location = path.resolve(options.dataDir, 'pglite');
     fs.mkdirSync(location, { recursive: true });
+    release = lockDataDir(location);
   }
   const pg = location ? new PGlite(location) : new PGlite();
   await pg.waitReady;
-  const db = new PgliteDb(pg);
+  const db = new PgliteDb(pg, release);
   if (schema !== 'public') {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await db.query(`SET search_path TO ${quoteIdent(schema)}`);
