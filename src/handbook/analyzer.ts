@@ -16,12 +16,14 @@ export class Analyzer {
 
   constructor(readonly lang: Lang) {}
 
-  words(text: string): string[] {
+  /** The words that carry meaning; with `keepStopWords`, every word (for questions made only of them). */
+  words(text: string, keepStopWords = false): string[] {
     return keywordForm(text.replace(/[’']/g, ''))
       .split(/[^\p{L}\p{N}]+/u)
-      .filter((w) => w.length > 1 || /\d/.test(w))
+      // Single letters and short numbers ("2+2", "mbo 4") say nothing about the topic.
+      .filter((w) => (/^\d+$/.test(w) ? w.length >= 3 : w.length > 1))
       .map((w) => SPELLING_VARIANTS[this.lang][w] ?? w)
-      .filter((w) => w.length > 0 && !STOP_WORDS[this.lang].has(w));
+      .filter((w) => w.length > 0 && (keepStopWords || !STOP_WORDS[this.lang].has(w)));
   }
 
   stem(word: string): string {

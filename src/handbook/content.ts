@@ -59,8 +59,12 @@ export type Organisation = z.infer<typeof organisationSchema>;
 /** Organisations the crisis message needs; the handbook does not load without their numbers. */
 export const CRISIS_ORGANISATIONS = { phone113: '113-zelfmoordpreventie', phoneKindertelefoon: 'kindertelefoon', phone112: 'alarmnummer-112' } as const;
 
+const outOfScopeSchema = z.object({ nl: z.array(z.string().min(2)).min(1), en: z.array(z.string().min(2)).min(1) }).strict();
+
 export interface Handbook {
   entries: Record<Lang, HandbookEntry[]>;
+  /** Questions the handbook does not answer (content/out-of-scope.yaml), so the bot can recognise them. */
+  outOfScope: Record<Lang, string[]>;
   organisations: Map<string, Organisation>;
   organisationsLastChecked: string;
   byId(lang: Lang, id: string): HandbookEntry | undefined;
@@ -82,6 +86,10 @@ export function loadHandbook(dir = path.join(projectRoot(), 'content')): Handboo
   const orgParsed = organisationsFileSchema.safeParse(readYaml(orgFile));
   if (!orgParsed.success) throw new Error(`${orgFile}: ${z.prettifyError(orgParsed.error)}`);
   const organisations = new Map(orgParsed.data.organisations.map((o) => [o.id, o]));
+
+  const outOfScopeFile = path.join(dir, 'out-of-scope.yaml');
+  const outOfScope = outOfScopeSchema.safeParse(readYaml(outOfScopeFile));
+  if (!outOfScope.success) throw new Error(`${outOfScopeFile}: ${z.prettifyError(outOfScope.error)}`);
 
   const entries = {} as Record<Lang, HandbookEntry[]>;
   for (const lang of SUPPORTED_LANGUAGES) {
@@ -120,6 +128,7 @@ export function loadHandbook(dir = path.join(projectRoot(), 'content')): Handboo
   for (const lang of SUPPORTED_LANGUAGES) for (const e of entries[lang]) index.set(`${lang}:${e.id}`, e);
   return {
     entries,
+    outOfScope: outOfScope.data,
     organisations,
     organisationsLastChecked: orgParsed.data.lastChecked,
     byId: (lang, id) => index.get(`${lang}:${id}`),
