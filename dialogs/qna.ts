@@ -105,6 +105,13 @@ export async function sendAnswerResult(context: TurnContext, handbook: Handbook,
       ]);
       return true;
     case 'none':
+      if (result.suggestions.length > 0 && !offerPerson) {
+        await say(context, t('qna.notSure'), [
+          ...result.suggestions.map((e) => ({ value: `topic:${e.id}`, label: e.title })),
+          choice(context, 'qna:none', 'buttons.somethingElse'),
+        ]);
+        return false;
+      }
       await say(context, t(offerPerson ? 'qna.unknownOfferPerson' : 'qna.unknown'), [
         choice(context, 'menu:topics', 'buttons.topics'),
         choice(context, 'menu:human', 'buttons.human'),

@@ -4,6 +4,7 @@
  * own vocabulary, because students and the handbook often glue or split the same words differently.
  */
 import { newStemmer } from 'snowball-stemmers';
+import SearchableMap from 'minisearch/SearchableMap';
 import type { Lang } from '../i18n/i18n';
 import { keywordForm } from '../text/normalize';
 import { STOP_WORDS, SPELLING_VARIANTS } from './stopWords';
@@ -13,6 +14,8 @@ const stemmers = { nl: newStemmer('dutch'), en: newStemmer('english') } satisfie
 export class Analyzer {
   /** Stems of every word in the handbook of this language, used to split compounds. */
   private readonly vocabulary = new Set<string>();
+  /** The handbook's words as written, with how often they occur, for correcting typos. */
+  private readonly surface = new SearchableMap<number>();
 
   constructor(readonly lang: Lang) {}
 
@@ -38,7 +41,24 @@ export class Analyzer {
     for (const word of this.words(text)) {
       const stem = this.stem(word);
       if (stem.length >= 3) this.vocabulary.add(stem);
+      this.surface.update(word, (count = 0) => count + 1);
     }
+  }
+
+  /**
+   * The handbook word a student probably meant: "anonymusly" → "anonymously", "discrimminatie" →
+   * "discriminatie". Typo tolerance on stems alone misses these, because a typo often changes the
+   * stem too. Known words, and words without a close handbook word, stay as they are.
+   */
+  correct(word: string): string {
+    if (this.surface.has(word) || this.vocabulary.has(this.stem(word))) return word;
+    const maxEdits = word.length >= 8 ? 2 : word.length >= 5 ? 1 : 0;
+    if (maxEdits === 0) return word;
+    let best: { word: string; distance: number; count: number } | undefined;
+    for (const [candidate, [count, distance]] of this.surface.fuzzyGet(word, maxEdits)) {
+      if (!best || distance < best.distance || (distance === best.distance && count > best.count)) best = { word: candidate, distance, count };
+    }
+    return best?.word ?? word;
   }
 
   /** Search terms for one word: its stem, plus the parts of a compound the vocabulary knows. */

@@ -17,7 +17,7 @@
 import MiniSearch from 'minisearch';
 import { SUPPORTED_LANGUAGES, type Lang } from '../i18n/i18n';
 import { Analyzer } from './analyzer';
-import { QUESTION_WORDS } from './stopWords';
+import { QUESTION_WORDS, STOP_WORDS } from './stopWords';
 import type { Handbook, HandbookEntry } from './content';
 
 export interface TopicMatch {
@@ -26,12 +26,15 @@ export interface TopicMatch {
   score: number;
   /** 0..1: the share of the question's information this topic explains. */
   coverage: number;
+  /** How many of the question's meaningful words this topic matched. */
+  matchedWords: number;
 }
 
 export type AnswerResult =
   | { kind: 'answer'; entry: HandbookEntry; confidence: number }
   | { kind: 'didYouMean'; candidates: HandbookEntry[]; confidence: number }
-  | { kind: 'none'; confidence: number };
+  /** Not sure enough to answer; these topics may be what the student means. */
+  | { kind: 'none'; confidence: number; suggestions: HandbookEntry[] };
 
 export interface Answerer {
   answer(question: string, lang: Lang): AnswerResult;
@@ -43,8 +46,10 @@ export const OUT_OF_SCOPE = '__out_of_scope__';
 
 /** Tuned with `npm run eval` on the development and hold-out question sets. */
 export const ANSWER_TUNING = {
-  /** Below this share of the question explained, the bot says it does not know. */
-  minCoverage: 0.45,
+  /** Below this share of the question explained, the bot does not answer. */
+  minCoverage: 0.4,
+  /** Between this and minCoverage it says it is not sure and suggests the closest topics. */
+  suggestCoverage: 0.25,
   /** A runner-up this close to the best topic makes the bot ask "did you mean". */
   didYouMeanRatio: 0.92,
   /** Matching the question against the other language's handbook counts a bit less. */
@@ -126,20 +131,28 @@ export class HandbookAnswerer implements Answerer {
     return { search, analyzer, idf, exact };
   }
 
-  private rankIn(question: string, lang: Lang, weight: number): TopicMatch[] {
+  /** Ranks topics in the handbook of `lang` for a question written in `questionLang`. */
+  private rankIn(question: string, lang: Lang, questionLang: Lang, weight: number): TopicMatch[] {
     const index = this.indexes.get(lang);
     if (!index) return [];
-    const content = [...new Set(index.analyzer.words(question))].filter((w) => !QUESTION_WORDS[lang].has(w));
+    // Words that carry nothing in the question's own language ("de", "van", "wat") must not match
+    // the other language's handbook, where they may mean something.
+    const ownNoise = (w: string) => questionLang !== lang && (STOP_WORDS[questionLang].has(w) || QUESTION_WORDS[questionLang].has(w));
+    const corrected = index.analyzer
+      .words(question)
+      .filter((w) => !ownNoise(w))
+      .map((w) => index.analyzer.correct(w));
+    const content = [...new Set(corrected)].filter((w) => !QUESTION_WORDS[lang].has(w));
     if (content.length === 0) {
       // "wie ben jij", "hoe gaat het": only stop and question words, recognised only as an exact phrasing.
       const topic = index.exact.get(index.analyzer.words(question, true).join(' '));
-      return topic ? [{ id: topic, score: 10 * weight, coverage: 1 }] : [];
+      return topic ? [{ id: topic, score: 10 * weight, coverage: 1, matchedWords: 0 }] : [];
     }
     const words = content.map((w) => index.analyzer.terms(w));
     const information = words.map((terms) => Math.max(...terms.map((t) => index.idf(t))));
     const total = information.reduce((a, b) => a + b, 0);
 
-    const results = index.search.search(question, {
+    const results = index.search.search(corrected.join(' '), {
       fuzzy: (term) => (term.length >= 5 ? ANSWER_TUNING.fuzzy : 0),
       prefix: (term) => term.length >= 5,
       // Fuzzy and prefix hits count less than exact ones.
@@ -155,10 +168,11 @@ export class HandbookAnswerer implements Answerer {
     }
     return [...topics.entries()].map(([id, { scores, matched }]) => {
       const [best = 0, second = 0] = scores.sort((a, b) => b - a);
-      const explained = words.reduce((sum, terms, i) => sum + (terms.some((t) => matched.has(t)) ? information[i]! : 0), 0);
+      const hits = words.map((terms) => terms.some((t) => matched.has(t)));
+      const explained = hits.reduce((sum, hit, i) => sum + (hit ? information[i]! : 0), 0);
       const coverage = total > 0 ? explained / total : 0;
       const evidence = (best + ANSWER_TUNING.secondDocumentWeight * second) * weight;
-      return { id, score: evidence * coverage ** ANSWER_TUNING.coveragePower, coverage };
+      return { id, score: evidence * coverage ** ANSWER_TUNING.coveragePower, coverage, matchedWords: hits.filter(Boolean).length };
     });
   }
 
@@ -167,7 +181,7 @@ export class HandbookAnswerer implements Answerer {
     const best = new Map<string, TopicMatch>();
     for (const indexLang of SUPPORTED_LANGUAGES) {
       const weight = indexLang === lang ? 1 : ANSWER_TUNING.otherLanguageWeight;
-      for (const m of this.rankIn(question, indexLang, weight)) {
+      for (const m of this.rankIn(question, indexLang, lang, weight)) {
         const seen = best.get(m.id);
         if (!seen || seen.score < m.score) best.set(m.id, m);
       }
@@ -180,12 +194,23 @@ export class HandbookAnswerer implements Answerer {
     const offTopic = ranked.find((m) => m.id === OUT_OF_SCOPE);
     const topics = ranked.filter((m) => m.id !== OUT_OF_SCOPE);
     const [first, second] = topics;
-    if (!first) return { kind: 'none', confidence: 0 };
+    if (!first) return { kind: 'none', confidence: 0, suggestions: [] };
     // How sure we are: the share explained, lowered when off-topic questions match better.
     const confidence = offTopic && offTopic.score > first.score ? first.coverage * (first.score / offTopic.score) : first.coverage;
-    if (ranked[0]?.id === OUT_OF_SCOPE || first.coverage < ANSWER_TUNING.minCoverage) return { kind: 'none', confidence };
+    if (ranked[0]?.id === OUT_OF_SCOPE || first.coverage < ANSWER_TUNING.minCoverage) {
+      const suggestions =
+        ranked[0]?.id === OUT_OF_SCOPE
+          ? []
+          : topics
+              // A suggestion needs two words in common, not one stray match ("hoofdstad van Frankrijk").
+              .filter((m) => m.coverage >= ANSWER_TUNING.suggestCoverage && m.matchedWords >= 2)
+              .slice(0, 2)
+              .map((m) => this.handbook.byId(lang, m.id))
+              .filter((e): e is HandbookEntry => Boolean(e));
+      return { kind: 'none', confidence, suggestions };
+    }
     const entry = this.handbook.byId(lang, first.id);
-    if (!entry) return { kind: 'none', confidence: 0 };
+    if (!entry) return { kind: 'none', confidence: 0, suggestions: [] };
     if (second && second.coverage >= ANSWER_TUNING.minCoverage && second.score >= first.score * ANSWER_TUNING.didYouMeanRatio) {
       const other = this.handbook.byId(lang, second.id);
       if (other) return { kind: 'didYouMean', candidates: [entry, other], confidence };
