@@ -30,7 +30,8 @@ import { EraseDataDialog } from '../dialogs/eraseDataDialog';
 import type { ReportStore } from './reports/reportStore';
 import { ChannelMediaFetcher, HttpMediaFetcher } from './channels/media';
 import type { SubjectEraser } from './privacy/subjectEraser';
-import { openDataServices, type DataOverrides } from './dataServices';
+import { openDataServices, WHATSAPP_CHANNEL_ID, type DataOverrides } from './dataServices';
+import { createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp';
 import { Scheduler } from './scheduler';
 import { StudentBot } from './bots/studentBot';
 import { RateLimiter } from './bots/rateLimiter';
@@ -52,6 +53,7 @@ export interface App {
   adapter: CloudAdapter;
   reports: ReportStore;
   eraser: SubjectEraser;
+  whatsapp?: WhatsAppChannel;
   cipher: Cipher;
   media: ChannelMediaFetcher;
   /** Runs the periodic jobs once (retention, retries); they also run on a timer once listening. */
@@ -80,6 +82,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   logger.info({ event: 'language_services', azure: Boolean(languageClient) }, languageClient ? 'using Azure AI Language' : 'using local language detection and redaction');
 
   const media = new ChannelMediaFetcher(new HttpMediaFetcher());
+  const inFlight = new InFlight();
 
   const mainDialog = new MainDialog({
     handbook,
@@ -124,7 +127,27 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
   };
 
-  const inFlight = new InFlight();
+  let whatsapp: WhatsAppChannel | undefined;
+  if (config.whatsapp) {
+    whatsapp = createWhatsAppChannel({
+      config: config.whatsapp,
+      maxRequestBytes: config.maxRequestBytes,
+      db,
+      cipher,
+      logger,
+      inFlight,
+      runTurn: (context) => studentBot.run(context),
+      userIdFor: data.whatsAppUserId,
+      subjectFor: (userId) => data.subjectId(WHATSAPP_CHANNEL_ID, userId),
+      now,
+    });
+    media.register(WHATSAPP_CHANNEL_ID, whatsapp.media);
+    eraser.register(whatsapp.dataStore);
+    logger.info({ event: 'whatsapp_on' }, 'WhatsApp channel is on: webhook at /api/whatsapp');
+  } else {
+    logger.info({ event: 'whatsapp_off' }, 'WhatsApp channel is off (set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to switch it on)');
+  }
+
   const route = (context: TurnContext) => studentBot.run(context);
   const server = createServer(
     {
@@ -133,6 +156,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       requestsPerMinute: config.rateLimits.requestsPerMinute,
       processBotFramework: (req, res) => adapter.process(req, res, route),
       ready: () => db.ping(),
+      extraRoutes: whatsapp ? [(s) => whatsapp.mountRoutes(s)] : [],
     },
     inFlight,
   );
@@ -140,6 +164,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const maintenance = async () => {
     await reports.cleanup();
     await reports.announcePending();
+    await whatsapp?.cleanup();
   };
   const scheduler = new Scheduler(logger);
 
@@ -154,12 +179,14 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     adapter,
     reports,
     eraser,
+    whatsapp,
     cipher,
     media,
     runMaintenance: maintenance,
     listen: async () => {
       // Retention runs at start and then every hour.
       scheduler.every('maintenance', 60 * 60_000, () => inFlight.track(maintenance), { runNow: true });
+      if (whatsapp) scheduler.every('whatsapp-recovery', 30_000, () => inFlight.track(() => whatsapp.recover()), { runNow: true });
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {

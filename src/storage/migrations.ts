@@ -100,6 +100,75 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'WhatsApp contacts, inbound messages (dedupe and crash recovery), outbound messages',
+    sql: `
+      CREATE TABLE wa_contacts (
+        user_id         text PRIMARY KEY,
+        subject         text NOT NULL,
+        wa_id_enc       text NOT NULL,
+        bsuid_enc       text,
+        last_inbound_at timestamptz,
+        created_at      timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX wa_contacts_subject ON wa_contacts (subject);
+      CREATE TABLE wa_inbox (
+        message_id  text PRIMARY KEY,
+        user_id     text NOT NULL,
+        seq         bigserial,
+        sent_at     timestamptz,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        payload_enc text,
+        lease_until timestamptz,
+        attempts    integer NOT NULL DEFAULT 0,
+        done_at     timestamptz
+      );
+      CREATE INDEX wa_inbox_pending ON wa_inbox (user_id, sent_at, seq) WHERE done_at IS NULL;
+      CREATE INDEX wa_inbox_done ON wa_inbox (done_at);
+      CREATE TABLE wa_outbound (
+        wamid      text PRIMARY KEY,
+        user_id    text NOT NULL,
+        sent_at    timestamptz NOT NULL DEFAULT now(),
+        origin     jsonb,
+        status     text NOT NULL DEFAULT 'accepted',
+        status_at  timestamptz,
+        error_code integer
+      );
+      CREATE INDEX wa_outbound_user ON wa_outbound (user_id);
+    `,
+  },
+  {
+    version: 5,
+    name: 'counsellor handoffs',
+    sql: `
+      CREATE TABLE handoffs (
+        id                  uuid PRIMARY KEY,
+        subject             text NOT NULL,
+        label               text NOT NULL,
+        student_ref         jsonb NOT NULL,
+        lang                text NOT NULL,
+        reason              text NOT NULL,
+        report_ref          text,
+        state               text NOT NULL,
+        summary_enc         text,
+        out_of_hours        boolean NOT NULL DEFAULT false,
+        created_at          timestamptz NOT NULL DEFAULT now(),
+        claimed_at          timestamptz,
+        claimed_by_id       text,
+        claimed_by_name     text,
+        closed_at           timestamptz,
+        closed_by           text,
+        thread_id           text UNIQUE,
+        thread_ref          jsonb,
+        card_activity_id    text,
+        timeout_notified_at timestamptz,
+        satisfaction        text
+      );
+      CREATE UNIQUE INDEX handoffs_one_open ON handoffs (subject) WHERE state <> 'closed';
+      CREATE INDEX handoffs_state ON handoffs (state, created_at);
+    `,
+  },
 ];
 
 /** Applies pending migrations in one transaction, guarded by an advisory lock so two instances starting at once don't race. */
