@@ -17,14 +17,14 @@ import { sendAnswer, sendAnswerResult, sendRelated, sendSections, sendSectionTop
 import { choice, say } from './ui';
 import { switchTurnLanguage, turnInfo, type Choice } from './turn';
 import { isLang } from '../src/i18n/i18n';
+import type { HandoffReason } from '../src/handoff/handoffStore';
 
 export const MAIN_DIALOG = 'main';
 export const REPORT_DIALOG = 'report';
 export const MY_REPORTS_DIALOG = 'myReports';
 export const ERASE_DIALOG = 'eraseData';
 
-/** Why a student is handed to a person; shown to the counsellor. */
-export type HandoffReason = 'asked' | 'lowConfidence' | 'distress' | 'afterReport';
+export type { HandoffReason };
 
 /** What the main dialog needs from the handoff feature (src/handoff). */
 export interface HandoffStarter {

@@ -35,6 +35,8 @@ export interface TurnInfo {
   truncated: boolean;
   /** Buttons offered in this turn; remembered so "2" or a typed label means that button next turn. */
   offered: Choice[];
+  /** The student's previous messages in this conversation (a few), for a counsellor's summary. */
+  recent?: string[];
 }
 
 const TURN_INFO = Symbol('stagemaatje.turnInfo');

@@ -7,8 +7,9 @@
 import { ActionTypes, ActivityTypes, type Activity, type CardAction, type TurnContext } from 'botbuilder';
 import { turnInfo, type Choice } from './turn';
 
-export function messageWithChoices(text: string, choices: Choice[] = []): Partial<Activity> {
-  const activity: Partial<Activity> = { type: ActivityTypes.Message, text, inputHint: 'expectingInput' };
+/** A message with buttons; `locale` tells channels (WhatsApp) the language of their own labels. */
+export function messageWithChoices(text: string, choices: Choice[] = [], locale?: string): Partial<Activity> {
+  const activity: Partial<Activity> = { type: ActivityTypes.Message, text, inputHint: 'expectingInput', ...(locale ? { locale } : {}) };
   if (choices.length > 0) {
     activity.suggestedActions = {
       to: [],
@@ -32,7 +33,7 @@ export async function say(context: TurnContext, text: string | string[], choices
   const info = turnInfo(context);
   for (let i = 0; i < parts.length; i++) {
     const last = i === parts.length - 1;
-    await context.sendActivity(messageWithChoices(parts[i]!, last ? choices : []));
+    await context.sendActivity(messageWithChoices(parts[i]!, last ? choices : [], info.lang));
   }
   if (choices.length > 0) info.offered = choices;
 }

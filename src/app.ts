@@ -34,6 +34,11 @@ import { openDataServices, WHATSAPP_CHANNEL_ID, type DataOverrides } from './dat
 import { createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp';
 import { Scheduler } from './scheduler';
 import { StudentBot } from './bots/studentBot';
+import { CounsellorBot } from './bots/counsellorBot';
+import { HandoffStore } from './handoff/handoffStore';
+import { CounsellorChannelRegistry } from './handoff/counsellorChannel';
+import { COUNSELLOR_LANGUAGE, HandoffService } from './handoff/handoffService';
+import { AzurePiiRedactor, LocalPiiRedactor, type PiiRedactor } from './text/redact';
 import { RateLimiter } from './bots/rateLimiter';
 import { createServer, InFlight } from './server';
 
@@ -50,6 +55,9 @@ export interface App {
   handbook: Handbook;
   answerer: Answerer;
   studentBot: StudentBot;
+  counsellorBot: CounsellorBot;
+  handoff: HandoffService;
+  handoffs: HandoffStore;
   adapter: CloudAdapter;
   reports: ReportStore;
   eraser: SubjectEraser;
@@ -83,11 +91,73 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 
   const media = new ChannelMediaFetcher(new HttpMediaFetcher());
   const inFlight = new InFlight();
+  const redactor: PiiRedactor = languageClient
+    ? new AzurePiiRedactor(languageClient, new LocalPiiRedactor(translator(COUNSELLOR_LANGUAGE)), logger)
+    : new LocalPiiRedactor(translator(COUNSELLOR_LANGUAGE));
+
+  // Bot Framework (Teams, Web Chat, Emulator)
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.botFramework.appId,
+    MicrosoftAppPassword: config.botFramework.appPassword,
+    MicrosoftAppType: config.botFramework.appType,
+    MicrosoftAppTenantId: config.botFramework.tenantId,
+    ...overrides.botFrameworkAuth,
+  });
+  const adapter = new CloudAdapter(auth);
+
+  // The student bot is built below; the channels reach it (and the handoff) through these closures.
+  let studentBot: StudentBot | undefined;
+  let handoff: HandoffService | undefined;
+  const runStudentTurn = (context: TurnContext) => studentBot!.run(context);
+
+  let whatsapp: WhatsAppChannel | undefined;
+  if (config.whatsapp) {
+    whatsapp = createWhatsAppChannel({
+      config: config.whatsapp,
+      maxRequestBytes: config.maxRequestBytes,
+      db,
+      cipher,
+      logger,
+      inFlight,
+      runTurn: runStudentTurn,
+      userIdFor: data.whatsAppUserId,
+      subjectFor: (userId) => data.subjectId(WHATSAPP_CHANNEL_ID, userId),
+      onDeliveryFailed: (failure) => handoff?.onDeliveryFailed(failure) ?? Promise.resolve(),
+      now,
+    });
+    media.register(WHATSAPP_CHANNEL_ID, whatsapp.media);
+    eraser.register(whatsapp.dataStore);
+    logger.info({ event: 'whatsapp_on' }, 'WhatsApp channel is on: webhook at /api/whatsapp');
+  } else {
+    logger.info({ event: 'whatsapp_off' }, 'WhatsApp channel is off (set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to switch it on)');
+  }
+
+  // Counsellor handoff over Teams
+  const handoffs = new HandoffStore(db, cipher, now);
+  eraser.register(handoffs);
+  const counsellorChannels = new CounsellorChannelRegistry(db, config.teams);
+  handoff = new HandoffService({
+    store: handoffs,
+    channels: counsellorChannels,
+    cloudAdapter: adapter,
+    studentAdapters: { [WHATSAPP_CHANNEL_ID]: whatsapp?.adapter },
+    botAppId: config.botFramework.appId,
+    officeHours: config.counsellorHours,
+    timeoutMinutes: config.handoffTimeoutMinutes,
+    redactor,
+    handbook,
+    media,
+    logger,
+    now,
+  });
+  reports.setNotifier(handoff);
+  const counsellorBot = new CounsellorBot({ handoff, store: handoffs, channels: counsellorChannels, logger });
 
   const mainDialog = new MainDialog({
     handbook,
     answerer,
     drafts: reports,
+    handoff,
     flows: [
       new ReportDialog({ reports, media, logger, now }),
       new MyReportsDialog({ reports, media, logger }),
@@ -100,7 +170,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       }),
     ],
   });
-  const studentBot = new StudentBot({
+  studentBot = new StudentBot({
     conversationState,
     userState,
     mainDialog,
@@ -108,17 +178,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     subjectId: data.subjectId,
     logger,
     rateLimiter: new RateLimiter(config.rateLimits.messagesPerMinute),
+    relay: handoff,
     stateKeys,
   });
 
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: config.botFramework.appId,
-    MicrosoftAppPassword: config.botFramework.appPassword,
-    MicrosoftAppType: config.botFramework.appType,
-    MicrosoftAppTenantId: config.botFramework.tenantId,
-    ...overrides.botFrameworkAuth,
-  });
-  const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     // Never delete state here: a half-filed report must survive a passing fault.
     logger.error({ event: 'turn_failed', channel: context.activity.channelId, activityId: context.activity.id, err: error.message, stack: error.stack }, 'turn failed');
@@ -127,28 +190,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     }
   };
 
-  let whatsapp: WhatsAppChannel | undefined;
-  if (config.whatsapp) {
-    whatsapp = createWhatsAppChannel({
-      config: config.whatsapp,
-      maxRequestBytes: config.maxRequestBytes,
-      db,
-      cipher,
-      logger,
-      inFlight,
-      runTurn: (context) => studentBot.run(context),
-      userIdFor: data.whatsAppUserId,
-      subjectFor: (userId) => data.subjectId(WHATSAPP_CHANNEL_ID, userId),
-      now,
-    });
-    media.register(WHATSAPP_CHANNEL_ID, whatsapp.media);
-    eraser.register(whatsapp.dataStore);
-    logger.info({ event: 'whatsapp_on' }, 'WhatsApp channel is on: webhook at /api/whatsapp');
-  } else {
-    logger.info({ event: 'whatsapp_off' }, 'WhatsApp channel is off (set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to switch it on)');
-  }
-
-  const route = (context: TurnContext) => studentBot.run(context);
+  // Teams is where counsellors work; every other channel is a student's.
+  const route = (context: TurnContext) => (context.activity.channelId === 'msteams' ? counsellorBot.run(context) : runStudentTurn(context));
   const server = createServer(
     {
       logger,
@@ -176,6 +219,9 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     handbook,
     answerer,
     studentBot,
+    counsellorBot,
+    handoff,
+    handoffs,
     adapter,
     reports,
     eraser,
@@ -187,6 +233,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       // Retention runs at start and then every hour.
       scheduler.every('maintenance', 60 * 60_000, () => inFlight.track(maintenance), { runNow: true });
       if (whatsapp) scheduler.every('whatsapp-recovery', 30_000, () => inFlight.track(() => whatsapp.recover()), { runNow: true });
+      scheduler.every('handoff-timeouts', 60_000, () => inFlight.track(() => handoff.sweep()));
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {

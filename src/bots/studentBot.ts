@@ -24,6 +24,9 @@ import type { RateLimiter } from './rateLimiter';
 import { TurnRunner } from './turnRunner';
 import type { StateKeyRegistry } from '../privacy/subjectEraser';
 
+/** How many of the student's recent messages are kept for a counsellor's summary. */
+export const RECENT_MESSAGES = 5;
+
 /** Longest message we keep; longer ones are cut on a character boundary and the student is told. */
 export const MAX_MESSAGE_CHARS = 4000;
 
@@ -56,6 +59,7 @@ export class StudentBot extends ActivityHandler {
   private readonly dialogs: DialogSet;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly offered: StatePropertyAccessor<Choice[]>;
+  private readonly recent: StatePropertyAccessor<string[]>;
   private readonly profile: StatePropertyAccessor<UserProfile>;
   private readonly runner: TurnRunner;
 
@@ -63,6 +67,7 @@ export class StudentBot extends ActivityHandler {
     super();
     this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
     this.offered = deps.conversationState.createProperty<Choice[]>('offered');
+    this.recent = deps.conversationState.createProperty<string[]>('recent');
     this.profile = deps.userState.createProperty<UserProfile>('profile');
     this.dialogs = new DialogSet(this.dialogState);
     this.dialogs.add(deps.mainDialog);
@@ -142,6 +147,8 @@ export class StudentBot extends ActivityHandler {
     profile.lang = info.lang;
     // Remember this turn's buttons so "2" or a typed label means that button next time.
     if (info.offered.length > 0) await this.offered.set(context, info.offered);
+    // And the last few things the student typed, for a counsellor's summary (encrypted like all state).
+    if (info.text && !info.choice) await this.recent.set(context, [...(info.recent ?? []), info.text.slice(0, 280)].slice(-RECENT_MESSAGES));
     await this.recordStateKeys(context, info.subject.id);
   }
 
@@ -175,6 +182,7 @@ export class StudentBot extends ActivityHandler {
       subject: this.subject(context),
       truncated,
       offered: [],
+      recent: (await this.recent.get(context, [])) ?? [],
     };
     setTurnInfo(context, info);
     return info;

@@ -163,6 +163,8 @@ export const MIGRATIONS: Migration[] = [
         thread_ref          jsonb,
         card_activity_id    text,
         timeout_notified_at timestamptz,
+        awaiting_message    boolean NOT NULL DEFAULT false,
+        requested_in        text,
         satisfaction        text
       );
       CREATE UNIQUE INDEX handoffs_one_open ON handoffs (subject) WHERE state <> 'closed';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { createApp, type App, type AppOverrides } from '../../src/app';
-import { silentLogger, type Logger } from '../../src/logger';
+import { createLogger, silentLogger, type Logger } from '../../src/logger';
 import { testDb } from './db';
 
 export const TEST_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -25,6 +25,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function testApp(env: Record<string, string> = {}, overrides: AppOverrides = {}, logger: Logger = silentLogger): Promise<App> {
+/** TEST_LOG=debug npx mocha ... shows the app's logs while debugging a test. */
+const defaultLogger = (): Logger => (process.env.TEST_LOG ? createLogger(process.env.TEST_LOG) : silentLogger);
+
+export async function testApp(env: Record<string, string> = {}, overrides: AppOverrides = {}, logger: Logger = defaultLogger()): Promise<App> {
   return createApp(testConfig(env), logger, { db: await testDb(), ...overrides });
 }
