@@ -33,6 +33,7 @@ import type { SubjectEraser } from './privacy/subjectEraser';
 import { openDataServices, WHATSAPP_CHANNEL_ID, type DataOverrides } from './dataServices';
 import { createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp';
 import { Scheduler } from './scheduler';
+import { Metrics } from './metrics';
 import { StudentBot } from './bots/studentBot';
 import { CounsellorBot } from './bots/counsellorBot';
 import { HandoffStore } from './handoff/handoffStore';
@@ -64,6 +65,7 @@ export interface App {
   whatsapp?: WhatsAppChannel;
   cipher: Cipher;
   media: ChannelMediaFetcher;
+  metrics: Metrics;
   /** Runs the periodic jobs once (retention, retries); they also run on a timer once listening. */
   runMaintenance(): Promise<void>;
   listen(): Promise<{ port: number; host: string }>;
@@ -91,6 +93,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 
   const media = new ChannelMediaFetcher(new HttpMediaFetcher());
   const inFlight = new InFlight();
+  const metrics = new Metrics(db);
   const redactor: PiiRedactor = languageClient
     ? new AzurePiiRedactor(languageClient, new LocalPiiRedactor(translator(COUNSELLOR_LANGUAGE)), logger)
     : new LocalPiiRedactor(translator(COUNSELLOR_LANGUAGE));
@@ -108,7 +111,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   // The student bot is built below; the channels reach it (and the handoff) through these closures.
   let studentBot: StudentBot | undefined;
   let handoff: HandoffService | undefined;
-  const runStudentTurn = (context: TurnContext) => studentBot!.run(context);
+  const runStudentTurn = (context: TurnContext) => metrics.timeTurn(context.activity.channelId, () => studentBot!.run(context));
 
   let whatsapp: WhatsAppChannel | undefined;
   if (config.whatsapp) {
@@ -122,7 +125,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       runTurn: runStudentTurn,
       userIdFor: data.whatsAppUserId,
       subjectFor: (userId) => data.subjectId(WHATSAPP_CHANNEL_ID, userId),
-      onDeliveryFailed: (failure) => handoff?.onDeliveryFailed(failure) ?? Promise.resolve(),
+      onDeliveryFailed: (failure) => {
+        metrics.outboundFailures.inc({ channel: WHATSAPP_CHANNEL_ID });
+        return handoff?.onDeliveryFailed(failure) ?? Promise.resolve();
+      },
       now,
     });
     media.register(WHATSAPP_CHANNEL_ID, whatsapp.media);
@@ -147,6 +153,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     redactor,
     handbook,
     media,
+    metrics,
     logger,
     now,
   });
@@ -185,13 +192,15 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     // Never delete state here: a half-filed report must survive a passing fault.
     logger.error({ event: 'turn_failed', channel: context.activity.channelId, activityId: context.activity.id, err: error.message, stack: error.stack }, 'turn failed');
+    metrics.turns.inc({ channel: context.activity.channelId, outcome: 'failed' });
     if (context.activity.type === 'message') {
       await context.sendActivity(translator(DEFAULT_LANGUAGE)('errors.turnFailed')).catch(() => undefined);
     }
   };
 
   // Teams is where counsellors work; every other channel is a student's.
-  const route = (context: TurnContext) => (context.activity.channelId === 'msteams' ? counsellorBot.run(context) : runStudentTurn(context));
+  const route = (context: TurnContext) =>
+    context.activity.channelId === 'msteams' ? metrics.timeTurn('msteams', () => counsellorBot.run(context)) : runStudentTurn(context);
   const server = createServer(
     {
       logger,
@@ -199,7 +208,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       requestsPerMinute: config.rateLimits.requestsPerMinute,
       processBotFramework: (req, res) => adapter.process(req, res, route),
       ready: () => db.ping(),
-      extraRoutes: whatsapp ? [(s) => whatsapp.mountRoutes(s)] : [],
+      extraRoutes: [(s) => metrics.mount(s, config.metricsToken), ...(whatsapp ? [(s: Server) => whatsapp.mountRoutes(s)] : [])],
     },
     inFlight,
   );
@@ -228,6 +237,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     whatsapp,
     cipher,
     media,
+    metrics,
     runMaintenance: maintenance,
     listen: async () => {
       // Retention runs at start and then every hour.

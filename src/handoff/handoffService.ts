@@ -37,6 +37,7 @@ import type { CounsellorChannel, CounsellorChannelRegistry } from './counsellorC
 import type { Handoff, HandoffReason, HandoffStore } from './handoffStore';
 import type { DeliveryFailure } from '../channels/whatsapp';
 import type { MediaFetcher } from '../channels/media';
+import type { Metrics } from '../metrics';
 
 /** Counsellors read the channel in Dutch; replies to a counsellor follow their Teams language. */
 export const COUNSELLOR_LANGUAGE: Lang = 'nl';
@@ -58,6 +59,7 @@ export interface HandoffServiceDeps {
   handbook: Handbook;
   /** Downloads students' images to show them in the thread. */
   media: MediaFetcher;
+  metrics?: Metrics;
   logger: Logger;
   now?: () => Date;
 }
@@ -234,6 +236,7 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
       await this.postToThread(handoff, parts);
     } catch (err) {
       this.deps.logger.error({ event: 'relay_to_counsellor_failed', handoff: handoff.id, err: (err as Error).message }, 'student message not delivered to Teams');
+      this.deps.metrics?.outboundFailures.inc({ channel: 'msteams' });
       await context.sendActivity(info.t('handoff.notDeliveredToCounsellor'));
     }
   }
@@ -450,6 +453,7 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
       });
     } catch (err) {
       this.deps.logger.warn({ event: 'student_not_reached', handoff: handoff.id, err: (err as Error).message }, 'message to the student not delivered');
+      this.deps.metrics?.outboundFailures.inc({ channel: ref.channelId ?? 'unknown' });
       if (strict) throw new StudentNotReachedError((err as Error).message);
     }
   }

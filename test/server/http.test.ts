@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { App } from '../../src/app';
 import { testApp } from '../helpers/app';
 import { FakeConnector } from '../helpers/fakeConnector';
+import { resetDb, testDb } from '../helpers/db';
 
 describe('HTTP server', () => {
   let app: App;
@@ -65,5 +66,34 @@ describe('HTTP server', () => {
     const res = await fetch(`${base}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
     assert.equal(res.status, 413);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  });
+});
+
+describe('metrics endpoint', () => {
+  it('serves Prometheus metrics: turns, latency, handoff queue; protected by METRICS_TOKEN when set', async () => {
+    await resetDb(await testDb());
+    const connector = await new FakeConnector().start();
+    const app = await testApp({ METRICS_TOKEN: 'geheim-token' });
+    const { port } = await app.listen();
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await fetch(`${base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', id: 'm1', channelId: 'webchat', serviceUrl: connector.url, from: { id: 'u-metrics' }, recipient: { id: 'bot' }, conversation: { id: 'c-metrics' }, text: 'hoi' }),
+      });
+      assert.equal((await fetch(`${base}/metrics`)).status, 401);
+      const res = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer geheim-token' } });
+      assert.equal(res.status, 200);
+      const body = await res.text();
+      assert.match(body, /stagemaatje_turns_total\{channel="webchat",outcome="ok"\} 1/);
+      assert.match(body, /stagemaatje_turn_duration_seconds_bucket/);
+      assert.match(body, /stagemaatje_handoff_queue_length\{state="queued"\} 0/);
+      assert.match(body, /stagemaatje_outbound_failures_total/);
+      assert.match(body, /stagemaatje_process_cpu_user_seconds_total/);
+    } finally {
+      await app.stop();
+      await connector.stop();
+    }
   });
 });
