@@ -35,6 +35,9 @@ export class EraseDataDialog extends FlowDialog {
       await this.deps.eraser.erase(info.subject.id);
       await dc.endDialog();
       await this.deps.forgetTurnState(dc.context);
+      info.erased = true;
+      info.recent = [];
+      info.handoffOpen = false;
       await say(dc.context, info.t('erase.done'));
       return { status: 'complete' } as DialogTurnResult;
     }

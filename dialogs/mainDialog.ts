@@ -339,13 +339,12 @@ export class MainDialog extends ComponentDialog {
     const context = innerDc.context;
     const info = turnInfo(context);
     const other = info.lang === 'nl' ? 'en' : 'nl';
-    await say(context, [info.t('welcome.intro'), info.t('welcome.privacy')]);
     const choices = this.menuChoices(innerDc);
     if (this.deps.drafts && (await this.deps.drafts.hasOpenDraft(info.subject.id))) {
       choices.unshift(choice(context, 'cmd:resume', 'buttons.resumeReport'));
     }
     choices.push({ value: `lang:${other}`, label: info.t(`language.switchTo.${other}`) });
-    await say(context, info.t('welcome.menu'), choices);
+    await say(context, [info.t('welcome.intro'), `${info.t('welcome.privacy')}\n\n${info.t('welcome.menu')}`], choices);
   }
 }
 

@@ -51,10 +51,9 @@ export function followUpChoices(context: TurnContext, entry: HandbookEntry): Cho
 
 export async function sendAnswer(context: TurnContext, handbook: Handbook, entry: HandbookEntry): Promise<void> {
   const { t } = turnInfo(context);
-  const parts = [formatAnswer(entry, t)];
   const contacts = contactsText(entry, handbook, t);
-  if (contacts) parts.push(contacts);
-  await say(context, parts, followUpChoices(context, entry));
+  // One message: the answer with where to go; the buttons offer the next step.
+  await say(context, contacts ? `${formatAnswer(entry, t)}\n\n${contacts}` : formatAnswer(entry, t), followUpChoices(context, entry));
 }
 
 export async function sendRelated(context: TurnContext, handbook: Handbook, topicId: string): Promise<void> {

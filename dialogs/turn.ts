@@ -37,6 +37,13 @@ export interface TurnInfo {
   offered: Choice[];
   /** The student's previous messages in this conversation (a few), for a counsellor's summary. */
   recent?: string[];
+  /**
+   * True once the student asked for a person, until the handoff is over. Only the student's own
+   * turn can open a handoff, so without this flag there is none and no lookup is needed.
+   */
+  handoffOpen: boolean;
+  /** Set when this turn erased all the student's data: nothing from before may be written back. */
+  erased?: boolean;
 }
 
 const TURN_INFO = Symbol('stagemaatje.turnInfo');

@@ -180,6 +180,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   studentBot = new StudentBot({
     conversationState,
     userState,
+    storage,
     mainDialog,
     languageDetector,
     subjectId: data.subjectId,

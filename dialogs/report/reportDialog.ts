@@ -26,6 +26,8 @@ type Step = FieldId | 'summary' | 'editPick' | 'resumeOffer';
 
 interface ReportState {
   draftId: string;
+  /** The answers so far; the database holds the same (the durable copy, for resuming later). */
+  draft?: Draft;
   step: Step;
   /** Invalid answers in a row at this step. */
   misses: number;
@@ -57,7 +59,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     const open = await this.deps.reports.latestDraft(info.subject.id);
     const state = this.state(dc);
     if (open && options?.resume) {
-      Object.assign(state, { draftId: open.id, step: 'description', misses: 0 });
+      Object.assign(state, { draftId: open.id, draft: undefined, step: 'description', misses: 0 });
       await say(dc.context, info.t('report.welcomeBack'));
       return this.askNext(dc, await this.draft(dc));
     }
@@ -146,6 +148,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     if (info.choice === 'report:resume' || (info.choice === undefined && /^(verder|ja|continue|yes|resume)/i.test(info.text))) {
       state.draftId = state.offeredDraftId ?? state.draftId;
       delete state.offeredDraftId;
+      delete state.draft;
       await say(dc.context, info.t('report.welcomeBack'));
       return this.askNext(dc, await this.draft(dc));
     }
@@ -281,13 +284,16 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
   // ---- draft and files ---------------------------------------------------------------------------
 
   private async draft(dc: DialogContext): Promise<Draft> {
-    const loaded = await this.deps.reports.loadDraft(this.state(dc).draftId);
-    return loaded?.draft ?? {};
+    const state = this.state(dc);
+    if (!state.draft) state.draft = (await this.deps.reports.loadDraft(state.draftId))?.draft ?? {};
+    return state.draft;
   }
 
   private async saveDraft(dc: DialogContext, draft: Draft): Promise<void> {
     const info = turnInfo(dc.context);
-    await this.deps.reports.saveDraft(info.subject.id, this.state(dc).draftId, info.lang, draft);
+    const state = this.state(dc);
+    await this.deps.reports.saveDraft(info.subject.id, state.draftId, info.lang, draft);
+    state.draft = draft;
   }
 
   private async keepFiles(dc: DialogContext, draft: Draft, attachments: Attachment[]): Promise<Draft> {

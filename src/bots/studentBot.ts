@@ -9,6 +9,7 @@ import {
   ActivityTypes,
   type ConversationState,
   type StatePropertyAccessor,
+  type Storage,
   type TurnContext,
   type UserState,
 } from 'botbuilder';
@@ -22,6 +23,7 @@ import { DEFAULT_LANGUAGE, isLang, translator, type Lang } from '../i18n/i18n';
 import type { Logger } from '../logger';
 import type { RateLimiter } from './rateLimiter';
 import { TurnRunner } from './turnRunner';
+import { loadStatesTogether } from '../storage/stateLoading';
 import type { StateKeyRegistry } from '../privacy/subjectEraser';
 
 /** How many of the student's recent messages are kept for a counsellor's summary. */
@@ -44,6 +46,8 @@ export interface StudentRelay {
 export interface StudentBotDeps {
   conversationState: ConversationState;
   userState: UserState;
+  /** The storage behind both states (read once per turn for both). */
+  storage: Storage;
   mainDialog: MainDialog;
   languageDetector: LanguageDetector;
   /** Pseudonymous subject id for a channel user. */
@@ -60,6 +64,7 @@ export class StudentBot extends ActivityHandler {
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly offered: StatePropertyAccessor<Choice[]>;
   private readonly recent: StatePropertyAccessor<string[]>;
+  private readonly handoffOpen: StatePropertyAccessor<boolean>;
   private readonly profile: StatePropertyAccessor<UserProfile>;
   private readonly runner: TurnRunner;
 
@@ -68,10 +73,16 @@ export class StudentBot extends ActivityHandler {
     this.dialogState = deps.conversationState.createProperty<DialogState>('dialogState');
     this.offered = deps.conversationState.createProperty<Choice[]>('offered');
     this.recent = deps.conversationState.createProperty<string[]>('recent');
+    this.handoffOpen = deps.conversationState.createProperty<boolean>('handoffOpen');
     this.profile = deps.userState.createProperty<UserProfile>('profile');
     this.dialogs = new DialogSet(this.dialogState);
     this.dialogs.add(deps.mainDialog);
-    this.runner = new TurnRunner(deps.conversationState, deps.userState, deps.logger);
+    this.runner = new TurnRunner(
+      deps.conversationState,
+      deps.userState,
+      (context) => loadStatesTogether(deps.storage, context, [deps.conversationState, deps.userState]),
+      deps.logger,
+    );
 
     this.onMessage(async (context, next) => {
       await this.handleMessage(context);
@@ -103,8 +114,10 @@ export class StudentBot extends ActivityHandler {
   private async greet(context: TurnContext): Promise<void> {
     const profile = await this.profile.get(context, {});
     if (profile.welcomed) return;
+    const newConversation = !(await this.deps.conversationState.load(context)).eTag;
     const info = await this.prepareTurn(context, profile);
     await this.runDialogs(context, info, profile);
+    if (newConversation) await this.recordStateKeys(context, info.subject.id);
   }
 
   private async handleMessage(context: TurnContext): Promise<void> {
@@ -127,12 +140,14 @@ export class StudentBot extends ActivityHandler {
       'student message',
     );
     if (info.truncated) await context.sendActivity(info.t('input.truncated'));
+    const newConversation = !(await this.deps.conversationState.load(context)).eTag;
     if (this.deps.relay && (await this.deps.relay.handleStudentMessage(context, info))) {
       profile.lang = info.lang;
-      await this.recordStateKeys(context, subject.id);
-      return;
+    } else {
+      await this.runDialogs(context, info, profile);
     }
-    await this.runDialogs(context, info, profile);
+    await this.handoffOpen.set(context, info.handoffOpen);
+    if (newConversation || info.erased) await this.recordStateKeys(context, subject.id);
   }
 
   private async runDialogs(context: TurnContext, info: TurnInfo, profile: UserProfile): Promise<void> {
@@ -148,8 +163,7 @@ export class StudentBot extends ActivityHandler {
     // Remember this turn's buttons so "2" or a typed label means that button next time.
     if (info.offered.length > 0) await this.offered.set(context, info.offered);
     // And the last few things the student typed, for a counsellor's summary (encrypted like all state).
-    if (info.text && !info.choice) await this.recent.set(context, [...(info.recent ?? []), info.text.slice(0, 280)].slice(-RECENT_MESSAGES));
-    await this.recordStateKeys(context, info.subject.id);
+    if (info.text && !info.choice && !info.erased) await this.recent.set(context, [...(info.recent ?? []), info.text.slice(0, 280)].slice(-RECENT_MESSAGES));
   }
 
   private async recordStateKeys(context: TurnContext, subjectId: string): Promise<void> {
@@ -183,6 +197,7 @@ export class StudentBot extends ActivityHandler {
       truncated,
       offered: [],
       recent: (await this.recent.get(context, [])) ?? [],
+      handoffOpen: (await this.handoffOpen.get(context, false)) ?? false,
     };
     setTurnInfo(context, info);
     return info;

@@ -51,6 +51,8 @@ export class TurnRunner {
   constructor(
     private readonly conversationState: BotState,
     private readonly userState: BotState,
+    /** Reads the turn's state (both states in one query); run again before a replay. */
+    private readonly loadState: (context: TurnContext) => Promise<void>,
     private readonly logger: Logger,
     private readonly maxAttempts = 4,
   ) {}
@@ -65,6 +67,7 @@ export class TurnRunner {
     for (let attempt = 1; ; attempt++) {
       outbox.hold();
       try {
+        await this.loadState(context);
         await logic(context);
         await this.conversationState.saveChanges(context, false);
         await this.userState.saveChanges(context, false);
@@ -72,8 +75,6 @@ export class TurnRunner {
         outbox.discard();
         if (isETagConflict(err) && attempt < this.maxAttempts) {
           this.logger.info({ event: 'turn_replayed', reason: 'state_conflict', attempt, activityId: context.activity.id }, 'conversation changed meanwhile; replaying the turn');
-          await this.conversationState.load(context, true);
-          await this.userState.load(context, true);
           continue;
         }
         throw err;

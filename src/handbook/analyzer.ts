@@ -29,7 +29,18 @@ export class Analyzer {
       .filter((w) => w.length > 0 && (keepStopWords || !STOP_WORDS[this.lang].has(w)));
   }
 
+  /** Stems are memoised: the same few thousand words come back in every question. */
+  private readonly stems = new Map<string, string>();
+
   stem(word: string): string {
+    const known = this.stems.get(word);
+    if (known !== undefined) return known;
+    const stem = this.stemUncached(word);
+    if (this.stems.size < 50_000) this.stems.set(word, stem);
+    return stem;
+  }
+
+  private stemUncached(word: string): string {
     let w = word;
     // Dutch past participles: "gediscrimineerd", "gemeld", "geweigerd" share a stem with the verb.
     if (this.lang === 'nl' && /^ge\p{L}{4,}(d|t)$/u.test(w)) w = w.slice(2);

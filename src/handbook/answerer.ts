@@ -176,14 +176,24 @@ export class HandbookAnswerer implements Answerer {
     });
   }
 
-  /** Every topic that matches at all (the off-topic pseudo-topic included), best first, over all languages. */
+  /**
+   * Every topic that matches at all (the off-topic pseudo-topic included), best first. The other
+   * languages' handbooks are searched too, but only when the question's own language gives no clear
+   * answer (a Dutch student using an English word): that keeps the common case fast.
+   */
   rank(question: string, lang: Lang): TopicMatch[] {
     const best = new Map<string, TopicMatch>();
-    for (const indexLang of SUPPORTED_LANGUAGES) {
-      const weight = indexLang === lang ? 1 : ANSWER_TUNING.otherLanguageWeight;
-      for (const m of this.rankIn(question, indexLang, lang, weight)) {
+    const add = (matches: TopicMatch[]) => {
+      for (const m of matches) {
         const seen = best.get(m.id);
         if (!seen || seen.score < m.score) best.set(m.id, m);
+      }
+    };
+    add(this.rankIn(question, lang, lang, 1));
+    const top = [...best.values()].sort((a, b) => b.score - a.score)[0];
+    if (!top || top.id === OUT_OF_SCOPE || top.coverage < 1) {
+      for (const other of SUPPORTED_LANGUAGES) {
+        if (other !== lang) add(this.rankIn(question, other, lang, ANSWER_TUNING.otherLanguageWeight));
       }
     }
     return [...best.values()].sort((a, b) => b.score - a.score);

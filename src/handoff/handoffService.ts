@@ -90,6 +90,7 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
     const info = turnInfo(context);
     const { t } = info;
     const existing = await this.deps.store.openFor(info.subject.id);
+    if (existing) info.handoffOpen = true;
     if (existing && existing.requestedIn !== context.activity.id) {
       if (existing.state === 'claimed') await context.sendActivity(t('handoff.alreadyTalking', { name: firstName(existing.claimedByName) }));
       else await this.tellQueued(context, existing, t, 'handoff.alreadyWaiting');
@@ -123,6 +124,7 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
         return;
       }
     }
+    info.handoffOpen = true;
     this.deps.logger.info({ event: 'handoff_requested', handoff: handoff.id, reason, outOfHours }, 'student asked for a counsellor');
     if (outOfHours) {
       const back = nextOpening(this.deps.officeHours, this.now());
@@ -152,8 +154,12 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
   /** Runs before the dialogs: takes the student's message while a handoff needs it. */
   async handleStudentMessage(context: TurnContext, info: TurnInfo): Promise<boolean> {
     if (info.choice?.startsWith('satisfaction:')) return this.recordSatisfaction(context, info);
+    if (!info.handoffOpen) return false;
     const handoff = await this.deps.store.openFor(info.subject.id);
-    if (!handoff) return false;
+    if (!handoff) {
+      info.handoffOpen = false;
+      return false;
+    }
     const { t } = info;
 
     if (handoff.state === 'claimed') {
