@@ -110,7 +110,10 @@ const SCRIPT: Array<{ text: string; choice?: boolean }> = [
   { text: 'stop' },
 ];
 
+const perStep: Record<string, number[][]> = {};
+
 async function drive(base: string, connectorUrl: string, label: string): Promise<{ latencies: number[]; seconds: number }> {
+  const steps = (perStep[label] = SCRIPT.map(() => [] as number[]));
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONVERSATIONS });
   const post = (body: object) =>
     new Promise<number>((resolve, reject) => {
@@ -130,8 +133,7 @@ async function drive(base: string, connectorUrl: string, label: string): Promise
       Array.from({ length: CONVERSATIONS }, async (_, c) => {
         const user = `bench-${label}-${round}-${c}`;
         for (const [i, step] of SCRIPT.entries()) {
-          latencies.push(
-            await post({
+          const ms = await post({
               type: 'message',
               id: `${user}-${i}`,
               channelId: 'webchat',
@@ -141,8 +143,9 @@ async function drive(base: string, connectorUrl: string, label: string): Promise
               conversation: { id: user },
               text: step.text,
               ...(step.choice ? { value: { choice: step.text } } : {}),
-            }),
-          );
+            });
+          latencies.push(ms);
+          steps[i]!.push(ms);
         }
       }),
     );
@@ -197,6 +200,11 @@ async function main(): Promise<void> {
   }));
   for (const row of rows) {
     console.log(`  ${row.label.padEnd(12)} p50 ${row.p50.toFixed(1).padStart(6)} ms   p99 ${row.p99.toFixed(1).padStart(7)} ms   ${row.throughput.toFixed(0).padStart(5)} turns/s`);
+  }
+  if (args.includes('--steps')) {
+    for (const [label, steps] of Object.entries(perStep)) {
+      console.log(`  ${label} per step (median ms): ${steps.map((l, i) => `${SCRIPT[i]!.text.slice(0, 12)}=${percentile(l.sort((a, b) => a - b), 50).toFixed(0)}`).join(' ')}`);
+    }
   }
   const floor = rows.find((r) => r.label === 'echo floor')!;
   const ours = rows.find((r) => r.label === 'Stagemaatje')!;

@@ -108,10 +108,10 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   });
   const adapter = new CloudAdapter(auth);
 
-  // The student bot is built below; the channels reach it (and the handoff) through these closures.
-  let studentBot: StudentBot | undefined;
-  let handoff: HandoffService | undefined;
-  const runStudentTurn = (context: TurnContext) => metrics.timeTurn(context.activity.channelId, () => studentBot!.run(context));
+  // The student bot and the handoff are built below; the WhatsApp channel (built first, because they
+  // need its adapter) reaches them through this holder.
+  const late: { studentBot?: StudentBot; handoff?: HandoffService } = {};
+  const runStudentTurn = (context: TurnContext) => metrics.timeTurn(context.activity.channelId, () => late.studentBot!.run(context));
 
   let whatsapp: WhatsAppChannel | undefined;
   if (config.whatsapp) {
@@ -127,7 +127,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       subjectFor: (userId) => data.subjectId(WHATSAPP_CHANNEL_ID, userId),
       onDeliveryFailed: (failure) => {
         metrics.outboundFailures.inc({ channel: WHATSAPP_CHANNEL_ID });
-        return handoff?.onDeliveryFailed(failure) ?? Promise.resolve();
+        return late.handoff?.onDeliveryFailed(failure) ?? Promise.resolve();
       },
       now,
     });
@@ -142,7 +142,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
   const handoffs = new HandoffStore(db, cipher, now);
   eraser.register(handoffs);
   const counsellorChannels = new CounsellorChannelRegistry(db, config.teams);
-  handoff = new HandoffService({
+  const handoff = new HandoffService({
     store: handoffs,
     channels: counsellorChannels,
     cloudAdapter: adapter,
@@ -157,6 +157,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     logger,
     now,
   });
+  late.handoff = handoff;
   reports.setNotifier(handoff);
   const counsellorBot = new CounsellorBot({ handoff, store: handoffs, channels: counsellorChannels, logger });
 
@@ -177,7 +178,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       }),
     ],
   });
-  studentBot = new StudentBot({
+  const studentBot = new StudentBot({
     conversationState,
     userState,
     storage,
@@ -189,6 +190,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     relay: handoff,
     stateKeys,
   });
+  late.studentBot = studentBot;
 
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     // Never delete state here: a half-filed report must survive a passing fault.

@@ -60,7 +60,11 @@ export async function openDataServices(config: Config, logger: Logger, overrides
   eraser.register(reports);
 
   const subjectId = (channelId: string, userId: string) => cipher.pseudonym(`${channelId}:${userId}`);
-  const whatsAppUserId = (waId: string) => `wa-${cipher.pseudonym(`whatsapp-user:${waId.replace(/\D/g, '')}`)}`;
+  // A business-scoped user id (for WhatsApp users with a username) keeps its letters; a number only its digits.
+  const whatsAppUserId = (waId: string) =>
+    waId.startsWith('bsuid:')
+      ? `wa-${cipher.pseudonym(`whatsapp-bsuid:${waId.slice('bsuid:'.length)}`)}`
+      : `wa-${cipher.pseudonym(`whatsapp-user:${waId.replace(/\D/g, '')}`)}`;
   return {
     db,
     ownsDb: !overrides.db,

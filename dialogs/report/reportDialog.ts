@@ -68,7 +68,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
       await this.ask(dc, {});
       return Dialog.EndOfTurn;
     }
-    Object.assign(state, { draftId: crypto.randomUUID(), step: 'description', misses: 0 });
+    Object.assign(state, { draftId: crypto.randomUUID(), draft: {}, step: 'description', misses: 0 });
     await say(dc.context, info.t('report.framing'));
     return this.askNext(dc, {});
   }
@@ -155,6 +155,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     if (info.choice === 'report:new' || (info.choice === undefined && /^(opnieuw|nieuw|new|start)/i.test(info.text))) {
       if (state.offeredDraftId) await this.deps.reports.deleteDraft(state.offeredDraftId);
       delete state.offeredDraftId;
+      state.draft = {};
       await say(dc.context, info.t('report.framing'));
       return this.askNext(dc, {});
     }

@@ -16,7 +16,7 @@ import {
 import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialogs';
 import { MAIN_DIALOG, type BeginMainOptions, type MainDialog } from '../../dialogs/mainDialog';
 import { recognizeCommand } from '../../dialogs/commands';
-import { setTurnInfo, type Choice, type Subject, type TurnInfo } from '../../dialogs/turn';
+import { setTurnInfo, turnInfo, type Choice, type Subject, type TurnInfo } from '../../dialogs/turn';
 import { keywordForm, normalizeInbound } from '../text/normalize';
 import { chooseLanguage, type LanguageDetector } from '../i18n/languageDetection';
 import { DEFAULT_LANGUAGE, isLang, translator, type Lang } from '../i18n/i18n';
@@ -200,6 +200,11 @@ export class StudentBot extends ActivityHandler {
       handoffOpen: (await this.handoffOpen.get(context, false)) ?? false,
     };
     setTurnInfo(context, info);
+    // Channels that add words of their own (WhatsApp's list button, template language) need the student's language.
+    context.onSendActivities(async (ctx, activities, next) => {
+      for (const activity of activities) activity.locale ??= turnInfo(ctx).lang;
+      return next();
+    });
     return info;
   }
 }
