@@ -50,7 +50,8 @@ class PgliteDb implements Db {
 
   async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
     const result = await this.pg.query<T>(sql, params);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    // PGlite reports 0 affected rows for a SELECT; pg's rowCount is the number of rows returned then.
+    return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -58,7 +59,7 @@ class PgliteDb implements Db {
       work({
         query: async <R>(sql: string, params: unknown[] = []) => {
           const result = await tx.query<R>(sql, params);
-          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+          return { rows: result.rows, rowCount: result.affectedRows || result.rows.length };
         },
       }),
     );
