@@ -251,9 +251,10 @@ export class MainDialog extends ComponentDialog {
         }
         break;
       case 'human': {
-        // "Talk to someone" offered after a report: human:afterReport:<ref>
+        // A person offered by the bot: human:lowConfidence, human:distress, human:afterReport:<ref>
         const [reason, ref] = (arg ?? '').split(':');
-        return this.startHandoff(innerDc, reason === 'afterReport' ? 'afterReport' : 'asked', ref);
+        const reasons: HandoffReason[] = ['lowConfidence', 'distress', 'afterReport'];
+        return this.startHandoff(innerDc, reasons.includes(reason as HandoffReason) ? (reason as HandoffReason) : 'asked', ref);
       }
       case 'report':
         // A stray "send" tap after the report dialog already finished.
@@ -278,7 +279,7 @@ export class MainDialog extends ComponentDialog {
     state.misses = answered ? 0 : state.misses + 1;
     if (distressed && !state.offeredPersonForDistress) {
       state.offeredPersonForDistress = true;
-      await say(context, info.t('distress.offer'), [choice(context, 'menu:human', 'buttons.human'), choice(context, 'menu:main', 'buttons.menu')]);
+      await say(context, info.t('distress.offer'), [choice(context, 'human:distress', 'buttons.human'), choice(context, 'menu:main', 'buttons.menu')]);
     }
   }
 

@@ -113,7 +113,8 @@ export async function sendAnswerResult(context: TurnContext, handbook: Handbook,
       }
       await say(context, t(offerPerson ? 'qna.unknownOfferPerson' : 'qna.unknown'), [
         choice(context, 'menu:topics', 'buttons.topics'),
-        choice(context, 'menu:human', 'buttons.human'),
+        // After two questions it could not answer, the offer says why (the counsellor sees it).
+        choice(context, offerPerson ? 'human:lowConfidence' : 'menu:human', 'buttons.human'),
         choice(context, 'menu:main', 'buttons.menu'),
       ]);
       return false;

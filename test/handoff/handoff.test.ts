@@ -69,6 +69,17 @@ describe('counsellor handoff over Teams', function () {
     assert.match(json, /TextRun/, 'student text is shown as plain text, not Markdown');
   });
 
+  it('offers a person after two questions it could not answer, and tells the counsellor why', async () => {
+    await driver.student('lc', 'hoi');
+    await driver.student('lc', 'wat is de hoofdstad van frankrijk');
+    const second = await driver.student('lc', 'hoe laat gaat de tram naar scheveningen');
+    const offer = second.at(-1)?.suggestedActions?.actions.map((a) => a.text) ?? [];
+    assert.ok(offer.includes('human:lowConfidence'), JSON.stringify(offer));
+    await driver.student('lc', 'human:lowConfidence', { choice: 'human:lowConfidence' });
+    const created = await connector.waitFor((c) => c.path === '/v3/conversations');
+    assert.match(JSON.stringify(created.body), /De bot kon de vraag niet beantwoorden/);
+  });
+
   it('lets exactly one of two counsellors claim at the same time; the card updates for everyone', async () => {
     const { threadId, handoffId } = await requestPerson('s2');
     connector.reset();
