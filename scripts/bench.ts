@@ -154,13 +154,26 @@ async function drive(base: string, connectorUrl: string, label: string): Promise
   return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - t0) / 1000 };
 }
 
+/** The same conversations a few times over, so both servers are past start-up and JIT compilation. */
 async function warmUp(base: string, connectorUrl: string): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    await fetch(`${base}/api/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'message', id: `w${i}`, channelId: 'webchat', serviceUrl: connectorUrl, from: { id: `warm-${i % 3}` }, recipient: { id: 'bot' }, conversation: { id: `warm-${i % 3}` }, text: 'kan ik anoniem melden' }),
-    });
+  for (let c = 0; c < 5; c++) {
+    for (const [i, step] of SCRIPT.entries()) {
+      await fetch(`${base}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'message',
+          id: `warm-${c}-${i}`,
+          channelId: 'webchat',
+          serviceUrl: connectorUrl,
+          from: { id: `warm-${c}` },
+          recipient: { id: 'bot' },
+          conversation: { id: `warm-${c}` },
+          text: step.text,
+          ...(step.choice ? { value: { choice: step.text } } : {}),
+        }),
+      });
+    }
   }
 }
 

@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { Pool, type PoolClient } from 'pg';
+import { Worker } from 'node:worker_threads';
+import type { WorkerRequest, WorkerResponse } from './pgliteWorker';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -34,6 +36,11 @@ export interface OpenDbOptions {
   dataDir?: string;
   /** PostgreSQL schema for all tables (tests use a schema of their own). */
   schema?: string;
+  /**
+   * Run PGlite in a worker thread (default: yes for a data folder, no in memory), so its
+   * WebAssembly work does not block the event loop and uses another core.
+   */
+  worker?: boolean;
 }
 
 function quoteIdent(name: string): string {
@@ -115,6 +122,102 @@ function lockDataDir(dir: string): () => void {
   };
 }
 
+type Pending = { resolve: (r: WorkerResponse & { ok: true }) => void; reject: (e: Error) => void };
+
+/** PGlite in a worker thread (src/storage/pgliteWorker.ts), behind the same Db interface. */
+class WorkerPgliteDb implements Db {
+  readonly engine = 'pglite' as const;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private nextTx = 1;
+  private broken?: Error;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly release: () => void,
+  ) {
+    worker.on('message', (response: WorkerResponse) => {
+      const waiter = this.pending.get(response.id);
+      if (!waiter) return;
+      this.pending.delete(response.id);
+      if (response.ok) waiter.resolve(response);
+      else waiter.reject(Object.assign(new Error(response.error.message), { code: response.error.code }));
+    });
+    const die = (err: Error) => {
+      this.broken = err;
+      for (const waiter of this.pending.values()) waiter.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', die);
+    worker.on('exit', (code) => die(new Error(`the database worker stopped (exit code ${code})`)));
+  }
+
+  static async start(location: string | undefined, release: () => void): Promise<WorkerPgliteDb> {
+    // Under tsx (tests, npm run chat) the worker is a .ts file and needs tsx's loader too.
+    const file = path.join(__dirname, `pgliteWorker${path.extname(__filename)}`);
+    const worker = new Worker(file, {
+      workerData: { pgliteWorker: true, location },
+      execArgv: file.endsWith('.ts') ? ['--require', 'tsx/cjs'] : [],
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: WorkerResponse) => {
+        if (m.id !== 0) return;
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new WorkerPgliteDb(worker, release);
+  }
+
+  private call(request: DistributiveOmit<WorkerRequest, 'id'>): Promise<WorkerResponse & { ok: true }> {
+    if (this.broken) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async query<T>(sql: string, params: unknown[] = [], txId?: number): Promise<QueryResult<T>> {
+    const result = await this.call({ type: 'query', sql, params, txId });
+    return { rows: (result.rows ?? []) as T[], rowCount: result.rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const txId = this.nextTx++;
+    await this.call({ type: 'begin', txId });
+    let outcome: T;
+    try {
+      outcome = await work({ query: <R>(sql: string, params: unknown[] = []) => this.query<R>(sql, params, txId) });
+    } catch (err) {
+      await this.call({ type: 'end', txId, commit: false }).catch(() => undefined);
+      throw err;
+    }
+    await this.call({ type: 'end', txId, commit: true });
+    return outcome;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.broken) await this.call({ type: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
+    this.release();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 class PostgresDb implements Db {
   readonly engine = 'postgres' as const;
   constructor(private readonly pool: Pool) {}
@@ -180,9 +283,14 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
     fs.mkdirSync(location, { recursive: true });
     release = lockDataDir(location);
   }
-  const pg = location ? new PGlite(location) : new PGlite();
-  await pg.waitReady;
-  const db = new PgliteDb(pg, release);
+  let db: Db;
+  if (options.worker ?? Boolean(location)) {
+    db = await WorkerPgliteDb.start(location, release);
+  } else {
+    const pg = location ? new PGlite(location) : new PGlite();
+    await pg.waitReady;
+    db = new PgliteDb(pg, release);
+  }
   if (schema !== 'public') {
     await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await db.query(`SET search_path TO ${quoteIdent(schema)}`);
