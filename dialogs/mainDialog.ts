@@ -345,7 +345,7 @@ export class MainDialog extends ComponentDialog {
       choices.unshift(choice(context, 'cmd:resume', 'buttons.resumeReport'));
     }
     choices.push({ value: `lang:${other}`, label: info.t(`language.switchTo.${other}`) });
-    await say(context, [info.t('welcome.intro'), `${info.t('welcome.privacy')}\n\n${info.t('welcome.menu')}`], choices);
+    await say(context, [info.t('welcome.intro'), info.t('welcome.privacy'), info.t('welcome.menu')], choices);
   }
 }
 

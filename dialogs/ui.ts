@@ -27,14 +27,15 @@ export function messageWithChoices(text: string, choices: Choice[] = [], locale?
   return activity;
 }
 
-/** Sends text (one or more messages) and offers the choices with the last one. */
+/**
+ * Sends text with the choices as buttons. Several parts become paragraphs of ONE message: on a phone
+ * that reads as one answer, WhatsApp would merge them anyway (its per-user rate limit), and every
+ * extra message is another round trip to the channel.
+ */
 export async function say(context: TurnContext, text: string | string[], choices: Choice[] = []): Promise<void> {
   const parts = (Array.isArray(text) ? text : [text]).filter((p) => p.trim().length > 0);
   const info = turnInfo(context);
-  for (let i = 0; i < parts.length; i++) {
-    const last = i === parts.length - 1;
-    await context.sendActivity(messageWithChoices(parts[i]!, last ? choices : [], info.lang));
-  }
+  await context.sendActivity(messageWithChoices(parts.join('\n\n'), choices, info.lang));
   if (choices.length > 0) info.offered = choices;
 }
 

@@ -60,8 +60,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     const state = this.state(dc);
     if (open && options?.resume) {
       Object.assign(state, { draftId: open.id, draft: undefined, step: 'description', misses: 0 });
-      await say(dc.context, info.t('report.welcomeBack'));
-      return this.askNext(dc, await this.draft(dc));
+      return this.askNext(dc, await this.draft(dc), 'report.welcomeBack');
     }
     if (open) {
       Object.assign(state, { draftId: crypto.randomUUID(), step: 'resumeOffer', misses: 0, offeredDraftId: open.id });
@@ -69,8 +68,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
       return Dialog.EndOfTurn;
     }
     Object.assign(state, { draftId: crypto.randomUUID(), draft: {}, step: 'description', misses: 0 });
-    await say(dc.context, info.t('report.framing'));
-    return this.askNext(dc, {});
+    return this.askNext(dc, {}, 'report.framing');
   }
 
   override async continueDialog(dc: DialogContext): Promise<DialogTurnResult> {
@@ -109,8 +107,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     const { t } = turnInfo(dc.context);
     const step = this.state(dc).step;
     const key = (FIELD_IDS as readonly string[]).includes(step) ? `report.fields.${step}.help` : 'report.helpSummary';
-    await say(dc.context, [t(key), t('report.helpCommands')]);
-    await this.ask(dc, await this.draft(dc));
+    await this.ask(dc, await this.draft(dc), [t(key), t('report.helpCommands')]);
   }
 
   override async pause(dc: DialogContext): Promise<void> {
@@ -133,8 +130,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     if (!parsed.ok) {
       state.misses++;
       const hint = state.misses >= 3 ? [info.t('report.stuck')] : [];
-      await say(dc.context, [info.t(parsed.errorKey), ...hint]);
-      await this.ask(dc, draft);
+      await this.ask(dc, draft, [info.t(parsed.errorKey), ...hint]);
       return Dialog.EndOfTurn;
     }
     state.misses = 0;
@@ -149,15 +145,13 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
       state.draftId = state.offeredDraftId ?? state.draftId;
       delete state.offeredDraftId;
       delete state.draft;
-      await say(dc.context, info.t('report.welcomeBack'));
-      return this.askNext(dc, await this.draft(dc));
+      return this.askNext(dc, await this.draft(dc), 'report.welcomeBack');
     }
     if (info.choice === 'report:new' || (info.choice === undefined && /^(opnieuw|nieuw|new|start)/i.test(info.text))) {
       if (state.offeredDraftId) await this.deps.reports.deleteDraft(state.offeredDraftId);
       delete state.offeredDraftId;
       state.draft = {};
-      await say(dc.context, info.t('report.framing'));
-      return this.askNext(dc, {});
+      return this.askNext(dc, {}, 'report.framing');
     }
     await this.ask(dc, {});
     return Dialog.EndOfTurn;
@@ -184,8 +178,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
           await this.ask(dc, draft);
           return Dialog.EndOfTurn;
         }
-        await say(dc.context, info.t('report.summaryUnclear'));
-        await this.ask(dc, draft);
+        await this.ask(dc, draft, [info.t('report.summaryUnclear')]);
         return Dialog.EndOfTurn;
       }
     }
@@ -232,22 +225,22 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
   // ---- asking -----------------------------------------------------------------------------------
 
   /** Moves to the next open question, or to the summary when all are answered. */
-  private async askNext(dc: DialogContext, draft: Draft): Promise<DialogTurnResult> {
+  private async askNext(dc: DialogContext, draft: Draft, introKey?: string): Promise<DialogTurnResult> {
     const state = this.state(dc);
     const next = nextField(draft);
     state.step = next ? next.id : 'summary';
     state.misses = 0;
-    await this.ask(dc, draft);
+    await this.ask(dc, draft, introKey ? [turnInfo(dc.context).t(introKey)] : []);
     return Dialog.EndOfTurn;
   }
 
   private async askCurrent(dc: DialogContext, draft: Draft, beforeKey?: string): Promise<DialogTurnResult> {
-    if (beforeKey) await say(dc.context, turnInfo(dc.context).t(beforeKey));
-    await this.ask(dc, draft);
+    await this.ask(dc, draft, beforeKey ? [turnInfo(dc.context).t(beforeKey)] : []);
     return Dialog.EndOfTurn;
   }
 
-  private async ask(dc: DialogContext, draft: Draft): Promise<void> {
+  /** Asks the current question, after `intro` paragraphs (an explanation, a kind correction...). */
+  private async ask(dc: DialogContext, draft: Draft, intro: string[] = []): Promise<void> {
     const context = dc.context;
     const { t } = turnInfo(context);
     const step = this.state(dc).step;
@@ -255,12 +248,12 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
       case 'resumeOffer': {
         const open = this.state(dc).offeredDraftId ? await this.deps.reports.loadDraft(this.state(dc).offeredDraftId!) : undefined;
         const date = open ? open.updatedAt.toLocaleDateString(turnInfo(context).lang === 'nl' ? 'nl-NL' : 'en-GB', { timeZone: 'Europe/Amsterdam' }) : '';
-        await say(context, t('report.resumeOffer', { date }), [choice(context, 'report:resume', 'report.buttons.resume'), choice(context, 'report:new', 'report.buttons.new')]);
+        await say(context, [...intro, t('report.resumeOffer', { date })], [choice(context, 'report:resume', 'report.buttons.resume'), choice(context, 'report:new', 'report.buttons.new')]);
         return;
       }
       case 'summary': {
         const lines = FIELD_IDS.map((id) => field(id).summary(t, draft)).filter((l): l is string => Boolean(l));
-        await say(context, [t('report.summaryIntro'), lines.join('\n')].join('\n\n'), [
+        await say(context, [...intro, t('report.summaryIntro'), lines.join('\n')], [
           choice(context, 'report:submit', 'report.buttons.submit'),
           choice(context, 'report:edit', 'report.buttons.edit'),
           choice(context, 'report:later', 'report.buttons.later'),
@@ -272,12 +265,12 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
           value: `edit:${id}`,
           label: t(`report.fields.${id}.label`),
         }));
-        await say(context, t('report.editPick'), choices.slice(0, 10));
+        await say(context, [...intro, t('report.editPick')], choices.slice(0, 10));
         return;
       }
       default: {
         const f = field(step);
-        await say(context, f.question(t, draft), f.choices(context, draft));
+        await say(context, [...intro, f.question(t, draft)], f.choices(context, draft));
       }
     }
   }
