@@ -34,6 +34,7 @@ import { openDataServices, WHATSAPP_CHANNEL_ID, type DataOverrides } from './dat
 import { createWhatsAppChannel, type WhatsAppChannel } from './channels/whatsapp';
 import { Scheduler } from './scheduler';
 import { Metrics } from './metrics';
+import { removeExpiredConversations } from './privacy/retention';
 import { StudentBot } from './bots/studentBot';
 import { CounsellorBot } from './bots/counsellorBot';
 import { HandoffStore } from './handoff/handoffStore';
@@ -218,6 +219,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
 
   const maintenance = async () => {
     await reports.cleanup();
+    await removeExpiredConversations(db, { stateDays: config.reports.draftRetentionDays, recordDays: config.reports.retentionDays }, now(), logger);
     await reports.announcePending();
     await whatsapp?.cleanup();
   };
