@@ -23,10 +23,12 @@ const RULES: Array<[RegExp, Label]> = [
   [/\b\d{8,10}\b/g, 'number'],
 ];
 
-// "ik heet Sara", "mijn naam is Sara de Vries", "my name is Sara", "meneer Jansen", "Mrs. Smith"
-const NAME_INTRO = /\b(ik heet|mijn naam is|m'n naam is|mn naam is|my name is|i am called|i'm called|meneer|mevrouw|mevr\.?|dhr\.?|mw\.?|mr\.?|mrs\.?|ms\.?|juf|meester)\s+((?:[A-Z][\p{L}'-]+|van|de|der|den|el|al)(?:\s+(?:[A-Z][\p{L}'-]+|van|de|der|den|el|al)){0,3})/gu;
+// "ik heet Sara", "mijn naam is sara de Vries", "my name is Sara", "meneer Jansen", "Mrs. Smith"
+const NAME_INTRO = /\b(ik heet|mijn naam is|m'n naam is|mn naam is|my name is|i am called|i'm called|meneer|mevrouw|mevr\.?|dhr\.?|mw\.?|mr\.?|mrs\.?|ms\.?|juf|meester)\s+([\p{L}'-]+)((?:\s+(?:[\p{Lu}][\p{L}'-]*|van|de|der|den|el|al|ben|bin|ter|ten)){0,3})/giu;
 
 export function redactLocally(text: string, t: Translate): string {
+  // The first word after the introduction is the name, whatever its case (students type lower case);
+  // it continues with capitalised words and name particles ("de Vries", "El Amrani").
   let out = text.replace(NAME_INTRO, (_m, intro: string) => `${intro} [${t('redaction.name')}]`);
   for (const [pattern, label] of RULES) out = out.replace(pattern, `[${t(`redaction.${label}`)}]`);
   return out;
@@ -61,4 +63,33 @@ export class AzurePiiRedactor implements PiiRedactor {
       return this.local.redact(texts);
     }
   }
+}
+
+const QUOTED = /(["'`“”‘’])(.*?)(?:\1|(?=\.\.\.|…))/gs;
+
+/**
+ * Takes what a student typed out of an error before it is logged. Libraries quote their input in
+ * error messages (JSON.parse: `Unexpected token 'F', "Fatima El "... is not valid JSON`; PostgreSQL:
+ * `invalid input syntax for type uuid: "…"`), and error messages and stacks end up in the log.
+ * Quoted parts (3+ characters) that occur in `typed`, and `typed` itself, become "[text]".
+ * Changes the error's message and stack in place and returns it.
+ */
+export function withoutEchoedText<T>(err: T, typed: Array<string | undefined>): T {
+  const texts = typed.filter((t): t is string => typeof t === 'string' && t.trim().length >= 3);
+  if (texts.length === 0 || !(err instanceof Error)) return err;
+  const scrub = (value: string): string => {
+    let out = value.replace(QUOTED, (match, quote: string, inner: string) => {
+      const fragment = inner.trim();
+      return fragment.length >= 3 && texts.some((t) => t.includes(fragment)) ? `${quote}[text]${match.endsWith(quote) && match.length > 1 ? quote : ''}` : match;
+    });
+    for (const text of texts) out = out.split(text.trim()).join('[text]');
+    return out;
+  };
+  try {
+    err.message = scrub(err.message);
+    if (typeof err.stack === 'string') err.stack = scrub(err.stack);
+  } catch {
+    // A frozen error: leave it.
+  }
+  return err;
 }
