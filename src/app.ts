@@ -6,7 +6,6 @@
 import type { AddressInfo } from 'node:net';
 import {
   CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
   UserState,
   type ConfigurationBotFrameworkAuthenticationOptions,
   type TurnContext,
@@ -42,7 +41,7 @@ import { CounsellorChannelRegistry } from './handoff/counsellorChannel';
 import { COUNSELLOR_LANGUAGE, HandoffService } from './handoff/handoffService';
 import { AzurePiiRedactor, LocalPiiRedactor, type PiiRedactor } from './text/redact';
 import { RateLimiter } from './bots/rateLimiter';
-import { createServer, InFlight } from './server';
+import { createServer, InFlight, StrictBotFrameworkAuthentication } from './server';
 
 export interface AppOverrides extends DataOverrides {
   /** Extra Bot Framework auth settings (tests point the OpenID metadata at a local server). */
@@ -75,7 +74,7 @@ export interface App {
 
 export async function createApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<App> {
   const data = await openDataServices(config, logger, overrides);
-  const { db, cipher, reports, stateKeys, eraser, now } = data;
+  const { db, cipher, reports, handoffs, stateKeys, eraser, now } = data;
   const storage = new PgStorage(db, cipher);
   const conversationState = new OptimisticConversationState(storage);
   const userState = new UserState(storage);
@@ -100,7 +99,8 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     : new LocalPiiRedactor(translator(COUNSELLOR_LANGUAGE));
 
   // Bot Framework (Teams, Web Chat, Emulator)
-  const auth = new ConfigurationBotFrameworkAuthentication({
+  // Strict: every bad token is a 401 (botbuilder lets some token errors through as 500s).
+  const auth = new StrictBotFrameworkAuthentication({
     MicrosoftAppId: config.botFramework.appId,
     MicrosoftAppPassword: config.botFramework.appPassword,
     MicrosoftAppType: config.botFramework.appType,
@@ -133,15 +133,12 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
       now,
     });
     media.register(WHATSAPP_CHANNEL_ID, whatsapp.media);
-    eraser.register(whatsapp.dataStore);
     logger.info({ event: 'whatsapp_on' }, 'WhatsApp channel is on: webhook at /api/whatsapp');
   } else {
     logger.info({ event: 'whatsapp_off' }, 'WhatsApp channel is off (set WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to switch it on)');
   }
 
   // Counsellor handoff over Teams
-  const handoffs = new HandoffStore(db, cipher, now);
-  eraser.register(handoffs);
   const counsellorChannels = new CounsellorChannelRegistry(db, config.teams);
   const handoff = new HandoffService({
     store: handoffs,

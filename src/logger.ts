@@ -14,13 +14,30 @@ const NEVER_LOG = [
   'headers.authorization', 'accessToken', '*.accessToken', 'password', '*.password',
 ];
 
+/**
+ * The string values of a log call's fields, without control characters and bidi overrides (fields
+ * often hold ids taken from an activity). Plain objects and arrays only, a few levels deep.
+ */
+function cleanFields(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return stripUnsafeCharacters(value);
+  if (depth >= 5 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => cleanFields(v, depth + 1));
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const cleaned: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) cleaned[stripUnsafeCharacters(key)] = cleanFields(v, depth + 1);
+  return cleaned;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'stagemaatje' },
       redact: { paths: NEVER_LOG, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (fields) => cleanFields(fields) as Record<string, unknown> },
+      // restify logs a whole request now and then (`req`): its method and path are enough.
+      serializers: { req: (req: { method?: string; url?: string }) => ({ method: req?.method, path: stripUnsafeCharacters(String(req?.url ?? '').split('?')[0]!) }) },
       hooks: {
         // Ids coming from outside can hold bidi overrides or control characters that garble log viewers.
         logMethod(args, method) {

@@ -2,7 +2,9 @@
  * The HTTP surface (restify): Bot Framework messages, health and readiness, and the routes that
  * channels and operations add. No bot logic lives here: handlers are passed in by src/app.ts.
  */
-import restify, { type Request, type Response, type Server } from 'restify';
+import restify, { type Next, type Request, type Response, type Server } from 'restify';
+import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { AuthenticationError, type AuthenticateRequestResult, type ClaimsIdentity } from 'botframework-connector';
 import { z } from 'zod';
 import type { Logger } from './logger';
 
@@ -28,6 +30,71 @@ const activityShape = z
     text: z.string().optional(),
   })
   .passthrough();
+
+/** The only algorithms Bot Framework tokens are signed with (botbuilder's AllowedSigningAlgorithms). */
+const TOKEN_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512']);
+
+/**
+ * A cheap look at the Authorization header before botbuilder sees it: "Bearer" and a signed JWT whose
+ * header names an RSA algorithm. botbuilder rejects anything else too, but answers `alg: none`, HS256
+ * and malformed tokens with a 500 and the token library's error text.
+ */
+function plausibleBearerToken(header: string): boolean {
+  const match = /^Bearer ([\w-]+)\.[\w-]+\.[\w-]+$/.exec(header);
+  if (!match) return false;
+  try {
+    const alg: unknown = JSON.parse(Buffer.from(match[1]!, 'base64url').toString('utf8'))?.alg;
+    return typeof alg === 'string' && TOKEN_ALGORITHMS.has(alg);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Bot Framework authentication that answers every bad token with 401. botbuilder lets the token
+ * library's own errors through (a forged signature, a token that is not valid yet): CloudAdapter
+ * then answers 500, which looks like our fault and pages whoever watches the error rate.
+ * src/app.ts builds the CloudAdapter with this instead of ConfigurationBotFrameworkAuthentication.
+ */
+export class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
+  override async authenticateRequest(...args: Parameters<ConfigurationBotFrameworkAuthentication['authenticateRequest']>): Promise<AuthenticateRequestResult> {
+    return super.authenticateRequest(...args).catch(unauthorized);
+  }
+
+  override async authenticateStreamingRequest(...args: Parameters<ConfigurationBotFrameworkAuthentication['authenticateStreamingRequest']>): Promise<AuthenticateRequestResult> {
+    return super.authenticateStreamingRequest(...args).catch(unauthorized);
+  }
+
+  override async authenticateChannelRequest(authHeader: string): Promise<ClaimsIdentity> {
+    return super.authenticateChannelRequest(authHeader).catch(unauthorized);
+  }
+}
+
+/** jsonwebtoken's errors (JsonWebTokenError, NotBeforeError, TokenExpiredError) mean: not authorised. */
+function unauthorized(err: unknown): never {
+  const name = (err as Error | undefined)?.name;
+  if (name === 'JsonWebTokenError' || name === 'NotBeforeError' || name === 'TokenExpiredError') {
+    throw new AuthenticationError('Unauthorized. Invalid token.', 401);
+  }
+  throw err;
+}
+
+/** Checks on /api/messages that must run before the body is read. */
+function screenBotFrameworkRequest(req: Request, res: Response, next: Next): void {
+  // restify's body reader inflates gzip without any size limit (a small "gzip bomb" becomes gigabytes
+  // in memory), and Bot Framework channels never compress requests.
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    res.send(415, { error: 'Unsupported Media Type: send the body uncompressed.' });
+    return next(false);
+  }
+  const authorization = req.headers.authorization;
+  if (authorization && !plausibleBearerToken(authorization)) {
+    res.send(401, { error: 'Unauthorized.' });
+    return next(false);
+  }
+  return next();
+}
 
 /** Counts requests and background work still running, so shutdown can wait for them. */
 export class InFlight {
@@ -62,7 +129,9 @@ export class InFlight {
 }
 
 export function createServer(deps: ServerDeps, inFlight: InFlight): Server {
-  const server = restify.createServer({ name: 'stagemaatje', handleUncaughtExceptions: false });
+  // restify logs too (the throttle, at info): through our logger, never below info (its trace lines hold request bodies).
+  const httpLog = deps.logger.child({ component: 'http' }, { level: deps.logger.isLevelEnabled('info') ? 'info' : deps.logger.level });
+  const server = restify.createServer({ name: 'stagemaatje', handleUncaughtExceptions: false, log: httpLog as unknown as restify.ServerOptions['log'] });
   server.pre(restify.plugins.pre.context());
   const throttle = restify.plugins.throttle({
     burst: Math.max(10, Math.ceil(deps.requestsPerMinute / 6)),
@@ -84,6 +153,7 @@ export function createServer(deps: ServerDeps, inFlight: InFlight): Server {
 
   server.post(
     '/api/messages',
+    screenBotFrameworkRequest,
     restify.plugins.bodyParser({ maxBodySize: deps.maxRequestBytes, mapParams: false, rejectUnknown: true }),
     async (req: Request, res: Response) => {
       const parsed = activityShape.safeParse(req.body);
@@ -91,7 +161,12 @@ export function createServer(deps: ServerDeps, inFlight: InFlight): Server {
         res.send(400, { error: 'Bad request: the body is not a Bot Framework activity.' });
         return;
       }
+      // CloudAdapter answers a failure with the error's own message as the body: keep that inside.
+      const send = res.send.bind(res);
+      res.send = ((...args: Parameters<Response['send']>) =>
+        res.statusCode >= 500 && typeof args[0] !== 'number' ? send({ error: 'Internal server error.' }) : send(...args)) as Response['send'];
       await inFlight.track(() => deps.processBotFramework(req, res));
+      if (res.statusCode >= 500 && res.statusCode !== 501) deps.logger.error({ event: 'bot_framework_request_failed', status: res.statusCode }, 'a Bot Framework request failed');
     },
   );
 

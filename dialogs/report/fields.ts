@@ -5,7 +5,7 @@
  */
 import type { TurnContext } from 'botbuilder';
 import type { Translate } from '../../src/i18n/i18n';
-import { keywordForm } from '../../src/text/normalize';
+import { capText, keywordForm } from '../../src/text/normalize';
 import { parseIncidentDate } from '../../src/reports/incidentDate';
 import { parseContactDetails } from '../../src/reports/contactDetails';
 import {
@@ -94,7 +94,9 @@ function multiple<T extends string>(context: TurnContext, field: string, values:
 
 const skipped = (context: TurnContext, field: string) => turnInfo(context).choice === `${field}:skip` || typed(context, field, ['skip'] as const).length > 0;
 
-const shortText = (text: string, max = 160) => (text.length > max ? `${text.slice(0, max).trimEnd()}…` : text);
+const shortText = (text: string, max = 160) => (text.length > max ? `${clip(text, max).trimEnd()}…` : text);
+/** At most `max` UTF-16 units, never cutting an emoji or a letter with its accent in half. */
+const clip = (text: string, max: number) => capText(text, max).text;
 
 const ROLE_VALUES = ['victim', 'witness'] as const;
 const EVIDENCE_CHOICES = ['sending', 'later', 'none'] as const;
@@ -141,7 +143,7 @@ export const FIELDS: Field[] = [
       if (button === 'unknown') return { ok: true, draft: { ...draft, when: { precision: 'unknown', text: source } } };
       const parsed = parseIncidentDate(button === 'today' ? 'vandaag' : button === 'yesterday' ? 'gisteren' : source, lang, now);
       if (!parsed.ok) return { ok: false, errorKey: parsed.reason === 'future' ? 'report.fields.when.future' : 'report.fields.when.unreadable' };
-      return { ok: true, draft: { ...draft, when: { ...parsed.value, text: source.slice(0, 200) } } };
+      return { ok: true, draft: { ...draft, when: { ...parsed.value, text: clip(source, 200) } } };
     },
     summary: (t, d) => {
       if (!d.when) return undefined;
@@ -175,7 +177,7 @@ export const FIELDS: Field[] = [
       if (skipped(context, 'organisation')) return { ok: true, draft: { ...draft, organisation: '' } };
       const { text } = turnInfo(context);
       if (!text) return { ok: false, errorKey: 'report.needText' };
-      return { ok: true, draft: { ...draft, organisation: text.slice(0, 300) } };
+      return { ok: true, draft: { ...draft, organisation: clip(text, 300) } };
     },
     summary: (t, d) =>
       d.organisation === undefined ? undefined : t('report.summary.organisation', { value: d.organisation || t('report.choices.organisation.skip') }),
@@ -229,7 +231,7 @@ export const FIELDS: Field[] = [
       const { text } = turnInfo(context);
       if (!text) return { ok: false, errorKey: 'report.needText' };
       const level = LEVELS.find((l) => l !== 'other' && new RegExp(`\\b${l}\\b`, 'i').test(text));
-      return { ok: true, draft: { ...draft, level: level ?? draft.level, school: text.slice(0, 200) } };
+      return { ok: true, draft: { ...draft, level: level ?? draft.level, school: clip(text, 200) } };
     },
     summary: (t, d) => {
       if (d.school === undefined) return undefined;
@@ -259,7 +261,7 @@ export const FIELDS: Field[] = [
       const picked = pressed(context, 'evidence', EVIDENCE_CHOICES) ?? single(context, 'evidence', EVIDENCE_CHOICES);
       if (picked) return { ok: true, draft: { ...draft, evidence: { ...draft.evidence, status: picked, files } } };
       if (!text) return { ok: false, errorKey: 'report.needText' };
-      return { ok: true, draft: { ...draft, evidence: { status: 'described', description: text.slice(0, 2000), files } } };
+      return { ok: true, draft: { ...draft, evidence: { status: 'described', description: clip(text, 2000), files } } };
     },
     summary: (t, d) => {
       if (!d.evidence) return undefined;

@@ -17,7 +17,8 @@ import { DialogSet, DialogTurnStatus, type DialogState } from 'botbuilder-dialog
 import { MAIN_DIALOG, type BeginMainOptions, type MainDialog } from '../../dialogs/mainDialog';
 import { recognizeCommand } from '../../dialogs/commands';
 import { setTurnInfo, turnInfo, type Choice, type Subject, type TurnInfo } from '../../dialogs/turn';
-import { keywordForm, normalizeInbound } from '../text/normalize';
+import { capText, keywordForm, normalizeInbound } from '../text/normalize';
+import { withoutEchoedText } from '../text/redact';
 import { chooseLanguage, type LanguageDetector } from '../i18n/languageDetection';
 import { DEFAULT_LANGUAGE, isLang, translator, type Lang } from '../i18n/i18n';
 import type { Logger } from '../logger';
@@ -97,7 +98,13 @@ export class StudentBot extends ActivityHandler {
   }
 
   override async run(context: TurnContext): Promise<void> {
-    await this.runner.run(context, (ctx) => super.run(ctx));
+    try {
+      await this.runner.run(context, (ctx) => super.run(ctx));
+    } catch (err) {
+      // The error is logged next (onTurnError, the WhatsApp processor): without what the student typed.
+      const typed = context.activity.text;
+      throw withoutEchoedText(err, [typed, normalizeInbound(typed, MAX_MESSAGE_CHARS).text]);
+    }
   }
 
   subject(context: TurnContext): Subject {
@@ -163,7 +170,7 @@ export class StudentBot extends ActivityHandler {
     // Remember this turn's buttons so "2" or a typed label means that button next time.
     if (info.offered.length > 0) await this.offered.set(context, info.offered);
     // And the last few things the student typed, for a counsellor's summary (encrypted like all state).
-    if (info.text && !info.choice && !info.erased) await this.recent.set(context, [...(info.recent ?? []), info.text.slice(0, 280)].slice(-RECENT_MESSAGES));
+    if (info.text && !info.choice && !info.erased) await this.recent.set(context, [...(info.recent ?? []), capText(info.text, 280).text].slice(-RECENT_MESSAGES));
   }
 
   private async recordStateKeys(context: TurnContext, subjectId: string): Promise<void> {

@@ -39,6 +39,8 @@ import type { DeliveryFailure } from '../channels/whatsapp';
 import type { MediaFetcher } from '../channels/media';
 import type { Metrics } from '../metrics';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Counsellors read the channel in Dutch; replies to a counsellor follow their Teams language. */
 export const COUNSELLOR_LANGUAGE: Lang = 'nl';
 
@@ -250,22 +252,25 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
   /** Images go into the thread inline; other files are announced (Teams cannot open them from here). */
   private async forwardAttachment(context: TurnContext, handoff: Handoff, attachment: NonNullable<Activity['attachments']>[number]): Promise<Partial<Activity>[]> {
     const ct = this.counsellorT;
-    const type = attachment.contentType ?? 'application/octet-stream';
+    // The content type comes from the student's side: shown to counsellors only as a plain MIME type.
+    const type = mimeType(attachment.contentType);
     if (type.startsWith('image/') && !/sticker/i.test(type)) {
       try {
         const file = await this.deps.media.download(context, attachment, 3 * 1024 * 1024);
+        const imageType = mimeType(file.contentType).startsWith('image/') ? mimeType(file.contentType) : type;
         return [
           {
             type: ActivityTypes.Message,
+            textFormat: 'plain',
             text: ct('counsellor.fromStudentImage', { label: handoff.label }),
-            attachments: [{ contentType: file.contentType, contentUrl: `data:${file.contentType};base64,${file.data.toString('base64')}`, name: 'image' }],
+            attachments: [{ contentType: imageType, contentUrl: `data:${imageType};base64,${file.data.toString('base64')}`, name: 'image' }],
           },
         ];
       } catch (err) {
         this.deps.logger.warn({ event: 'relay_image_failed', handoff: handoff.id, err: (err as Error).message }, 'could not forward an image');
       }
     }
-    return [{ type: ActivityTypes.Message, text: ct('counsellor.fromStudentFile', { label: handoff.label, type: type.split(';')[0] }) }];
+    return [{ type: ActivityTypes.Message, textFormat: 'plain', text: ct('counsellor.fromStudentFile', { label: handoff.label, type }) }];
   }
 
 
@@ -281,6 +286,8 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
 
   /** Claim, hand back or close, from a card button or a typed command in the thread. */
   async act(action: HandoffAction, handoffId: string, counsellor: { id: string; name: string }): Promise<ActionOutcome> {
+    // The id comes from a card's data; anything but a uuid would make the database query fail.
+    if (!UUID.test(handoffId)) return { ok: false, reason: 'notFound' };
     const handoff = await this.deps.store.get(handoffId);
     if (!handoff) return { ok: false, reason: 'notFound' };
     switch (action) {
@@ -463,6 +470,12 @@ export class HandoffService implements HandoffStarter, StudentRelay, ReportNotif
       if (strict) throw new StudentNotReachedError((err as Error).message);
     }
   }
+}
+
+/** "image/png; charset=x" → "image/png"; anything that is not a plain MIME type → application/octet-stream. */
+function mimeType(value: string | undefined): string {
+  const type = (value ?? '').split(';')[0]!.trim().toLowerCase();
+  return /^[a-z0-9][\w.+-]{0,63}\/[a-z0-9][\w.+-]{0,127}$/.test(type) ? type : 'application/octet-stream';
 }
 
 export function firstName(name: string | undefined): string {

@@ -41,6 +41,13 @@ export function normalizeInbound(text: string | undefined | null, maxChars: numb
   return capText(cleaned, maxChars);
 }
 
+/**
+ * Longest "word" the loose form keeps. No command, label or handbook word comes near it, and the
+ * handbook search (typo correction, compound splitting) takes time that grows much faster than a
+ * word's length: one 4,000-letter "word" kept the process busy for half a minute.
+ */
+export const MAX_KEYWORD_LENGTH = 40;
+
 /** Loose form for comparing commands and choices: "ＳＴＯＰ", "Stop!", "stóp" all become "stop". */
 export function keywordForm(text: string): string {
   return text
@@ -51,6 +58,9 @@ export function keywordForm(text: string): string {
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}@.+#/]+/gu, ' ')
+    .split(' ')
+    .filter((word) => word.length <= MAX_KEYWORD_LENGTH)
+    .join(' ')
     .trim();
 }
 

@@ -37,10 +37,14 @@ const mediaObject = z.object({
   filename: z.string().max(1024).optional(),
 });
 
+// A WhatsApp number (wa_id) is digits only. The pseudonymous user id keeps only the digits of a
+// number, so anything else (Meta never sends it) would merge different senders into one student.
+const waId = z.string().regex(/^\d{1,20}$/);
+
 /** Who sent a message and when: enough to answer even a message we cannot read. */
 const messageHeadSchema = z.object({
   id,
-  from: z.string().max(64).optional(),
+  from: waId.optional(),
   from_user_id: z.string().max(128).optional(),
   timestamp: unixSeconds,
 });
@@ -72,7 +76,7 @@ const statusSchema = z.object({
 });
 
 const contactSchema = z.object({
-  wa_id: z.string().max(64).optional(),
+  wa_id: waId.optional(),
   user_id: z.string().max(128).optional(),
 });
 
