@@ -9,6 +9,8 @@ import { migrate } from './storage/migrations';
 import { Cipher, loadMasterKey } from './storage/crypto';
 import { ReportStore } from './reports/reportStore';
 import { StateKeyRegistry, SubjectEraser } from './privacy/subjectEraser';
+import { HandoffStore } from './handoff/handoffStore';
+import { WhatsAppDataStore } from './channels/whatsapp/dataStore';
 
 /** Largest evidence file a student can send (photos, screenshots, PDFs). */
 export const MAX_EVIDENCE_BYTES = 10 * 1024 * 1024;
@@ -26,6 +28,7 @@ export interface DataServices {
   ownsDb: boolean;
   cipher: Cipher;
   reports: ReportStore;
+  handoffs: HandoffStore;
   stateKeys: StateKeyRegistry;
   eraser: SubjectEraser;
   now: () => Date;
@@ -55,9 +58,13 @@ export async function openDataServices(config: Config, logger: Logger, overrides
     now,
   );
   const stateKeys = new StateKeyRegistry(db);
+  const handoffs = new HandoffStore(db, cipher, now);
+  // Every store that holds something of a student, so erasure from the chat and from the CLI is the same.
   const eraser = new SubjectEraser(logger);
   eraser.register(stateKeys);
   eraser.register(reports);
+  eraser.register(handoffs);
+  eraser.register(new WhatsAppDataStore(db));
 
   const subjectId = (channelId: string, userId: string) => cipher.pseudonym(`${channelId}:${userId}`);
   // A business-scoped user id (for WhatsApp users with a username) keeps its letters; a number only its digits.
@@ -70,6 +77,7 @@ export async function openDataServices(config: Config, logger: Logger, overrides
     ownsDb: !overrides.db,
     cipher,
     reports,
+    handoffs,
     stateKeys,
     eraser,
     now,

@@ -1,6 +1,7 @@
 /**
  * Erasure on request: everything the WhatsApp channel keeps about one student (contact, inbound
- * message keys and payloads, outbound records). Registered with the SubjectEraser by src/app.ts.
+ * message keys and payloads, outbound records). Registered with the SubjectEraser by
+ * src/dataServices.ts: the tables exist, and are erased, whether or not the channel is switched on.
  */
 import type { Db } from '../../storage/db';
 import type { SubjectDataStore } from '../../privacy/subjectEraser';

@@ -26,7 +26,6 @@ import type { Db } from '../../storage/db';
 import type { Cipher } from '../../storage/crypto';
 import type { InFlight } from '../../server';
 import type { MediaFetcher } from '../media';
-import type { SubjectDataStore } from '../../privacy/subjectEraser';
 
 export interface DeliveryFailure {
   /** Pseudonymous user id (= conversation id) of the student. */
@@ -75,7 +74,6 @@ export interface WhatsAppChannel {
   };
   mountRoutes(server: Server): void;
   media: MediaFetcher;
-  dataStore: SubjectDataStore;
   /** Processes inbound messages whose turn never finished (crash), after their lease expired. */
   recover(): Promise<void>;
   /** Deletes old dedupe records (processed message ids past the retry horizon). */

@@ -5,7 +5,6 @@
 import type { DeliveryFailure, WhatsAppChannel, WhatsAppChannelDeps, WhatsAppTuning } from './index';
 import { CloudApiClient } from './cloudApiClient';
 import { WhatsAppContacts } from './contacts';
-import { WhatsAppDataStore } from './dataStore';
 import { WhatsAppInbox } from './inbox';
 import { InboundProcessor } from './inboundProcessor';
 import { WhatsAppMediaFetcher } from './mediaFetcher';
@@ -89,7 +88,6 @@ export function createWhatsAppChannel(deps: WhatsAppChannelDeps): WhatsAppChanne
   return {
     adapter,
     media: new WhatsAppMediaFetcher(client),
-    dataStore: new WhatsAppDataStore(db),
     mountRoutes: (server) =>
       mountWebhookRoutes(server, {
         appSecret: config.appSecret,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { WhatsAppDataStore } from '../../../src/channels/whatsapp/dataStore';
 import { WhatsAppContacts } from '../../../src/channels/whatsapp/contacts';
 import { WhatsAppInbox } from '../../../src/channels/whatsapp/inbox';
 import { WhatsAppOutboundLog } from '../../../src/channels/whatsapp/outboundLog';
@@ -150,13 +151,14 @@ describe('WhatsApp crash recovery, retries, retention and erasure', () => {
     const db = await testDb();
     await new WhatsAppOutboundLog(db, h.data.cipher).record('wamid.extra', h.userId(), { handoffId: 'x' });
     const subject = h.data.subjectId('whatsapp', h.userId());
-    const removed = await h.channel.dataStore.eraseSubject(subject);
+    const store = new WhatsAppDataStore(db);
+    const removed = await store.eraseSubject(subject);
     assert.ok(removed >= 4, `removed ${removed}`);
     for (const table of ['wa_contacts', 'wa_inbox', 'wa_outbound']) {
       const { rows } = await db.query<{ user_id: string }>(`SELECT user_id FROM ${table}`);
       assert.ok(rows.length > 0, `${table} keeps the other student`);
       assert.ok(rows.every((r) => r.user_id === h.userId('31600000002')), `${table} has no rows of the erased student`);
     }
-    assert.equal(await h.channel.dataStore.eraseSubject(subject), 0);
+    assert.equal(await store.eraseSubject(subject), 0);
   });
 });
