@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   let user = `terminal-${crypto.randomBytes(4).toString('hex')}`;
   const adapter = new TestAdapter(async (context) => app.studentBot.run(context));
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+  // Take lines from now on: piped input arrives while the greeting is still being made.
+  const lines = rl[Symbol.asyncIterator]();
 
   const show = (replies: Partial<Activity>[]) => {
     for (const reply of replies) {
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   await send({ type: ActivityTypes.ConversationUpdate, membersAdded: [{ id: user, name: 'Student' }] });
   const prompt = () => process.stdout.write('\n\x1b[33mJij:\x1b[0m ');
   prompt();
-  for await (const line of rl) {
+  for await (const line of { [Symbol.asyncIterator]: () => lines }) {
     if (line.trim() === '/quit') break;
     if (line.trim() === '/new') {
       user = `terminal-${crypto.randomBytes(4).toString('hex')}`;
