@@ -7,7 +7,9 @@
  *    on 127.0.0.1 with N concurrent conversations (handbook questions and report steps), and prints
  *    p50/p99 turn latency and throughput for both, and their ratio.
  *
- * Options: --conversations N (default 50), --rounds R (default 3).
+ * Options: --conversations N (default 50), --rounds R (default 3), --steps (median per script step).
+ * With DATABASE_URL set, Stagemaatje runs on that PostgreSQL server instead (in a schema of its own,
+ * dropped afterwards): the set-up of a deployment with several instances.
  */
 import http from 'node:http';
 import fs from 'node:fs';
@@ -20,6 +22,7 @@ import { HandbookAnswerer } from '../src/handbook/answerer';
 import { ask } from '../src/handbook/ask';
 import { readQuestionFile } from '../src/handbook/evaluation';
 import { projectRoot } from '../src/paths';
+import { openDb } from '../src/storage/db';
 
 const root = projectRoot();
 const args = process.argv.slice(2);
@@ -182,12 +185,14 @@ async function main(): Promise<void> {
   const connector = await startConnector();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stagemaatje-bench-'));
   const results: Record<string, { latencies: number[]; seconds: number }> = {};
+  const databaseUrl = process.env.DATABASE_URL;
+  const database: Record<string, string> = databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: `stagemaatje_bench_${process.pid}` } : {};
   for (const [label, script, env] of [
     ['echo floor', 'scripts/echoBot.ts', {}],
     [
       'Stagemaatje',
       'src/index.ts',
-      { DATA_DIR: dataDir, LOG_LEVEL: 'warn', REPORT_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), RATE_LIMIT_MESSAGES_PER_MINUTE: '10000', RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000' },
+      { DATA_DIR: dataDir, LOG_LEVEL: 'warn', REPORT_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), RATE_LIMIT_MESSAGES_PER_MINUTE: '10000', RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000', ...database },
     ],
   ] as const) {
     const port = await freePort();
@@ -203,8 +208,13 @@ async function main(): Promise<void> {
   }
   await connector.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
+  if (databaseUrl) {
+    const db = await openDb({ url: databaseUrl });
+    await db.query(`DROP SCHEMA IF EXISTS "${database.DATABASE_SCHEMA}" CASCADE`);
+    await db.close();
+  }
 
-  console.log(`\nTurns over HTTP: ${CONVERSATIONS} concurrent conversations × ${SCRIPT.length} turns × ${ROUNDS} rounds, embedded database, ${os.cpus().length} CPUs`);
+  console.log(`\nTurns over HTTP: ${CONVERSATIONS} concurrent conversations × ${SCRIPT.length} turns × ${ROUNDS} rounds, ${databaseUrl ? 'PostgreSQL server' : 'embedded database'}, ${os.cpus().length} CPUs`);
   const rows = Object.entries(results).map(([label, r]) => ({
     label,
     p50: percentile(r.latencies, 50),

@@ -41,7 +41,8 @@ import { CounsellorChannelRegistry } from './handoff/counsellorChannel';
 import { COUNSELLOR_LANGUAGE, HandoffService } from './handoff/handoffService';
 import { AzurePiiRedactor, LocalPiiRedactor, type PiiRedactor } from './text/redact';
 import { RateLimiter } from './bots/rateLimiter';
-import { createServer, InFlight, StrictBotFrameworkAuthentication } from './server';
+import { createServer, InFlight } from './server';
+import { StrictBotFrameworkAuthentication } from './botFrameworkAuth';
 
 export interface AppOverrides extends DataOverrides {
   /** Extra Bot Framework auth settings (tests point the OpenID metadata at a local server). */

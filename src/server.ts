@@ -3,8 +3,6 @@
  * channels and operations add. No bot logic lives here: handlers are passed in by src/app.ts.
  */
 import restify, { type Next, type Request, type Response, type Server } from 'restify';
-import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
-import { AuthenticationError, type AuthenticateRequestResult, type ClaimsIdentity } from 'botframework-connector';
 import { z } from 'zod';
 import type { Logger } from './logger';
 
@@ -48,35 +46,6 @@ function plausibleBearerToken(header: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Bot Framework authentication that answers every bad token with 401. botbuilder lets the token
- * library's own errors through (a forged signature, a token that is not valid yet): CloudAdapter
- * then answers 500, which looks like our fault and pages whoever watches the error rate.
- * src/app.ts builds the CloudAdapter with this instead of ConfigurationBotFrameworkAuthentication.
- */
-export class StrictBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
-  override async authenticateRequest(...args: Parameters<ConfigurationBotFrameworkAuthentication['authenticateRequest']>): Promise<AuthenticateRequestResult> {
-    return super.authenticateRequest(...args).catch(unauthorized);
-  }
-
-  override async authenticateStreamingRequest(...args: Parameters<ConfigurationBotFrameworkAuthentication['authenticateStreamingRequest']>): Promise<AuthenticateRequestResult> {
-    return super.authenticateStreamingRequest(...args).catch(unauthorized);
-  }
-
-  override async authenticateChannelRequest(authHeader: string): Promise<ClaimsIdentity> {
-    return super.authenticateChannelRequest(authHeader).catch(unauthorized);
-  }
-}
-
-/** jsonwebtoken's errors (JsonWebTokenError, NotBeforeError, TokenExpiredError) mean: not authorised. */
-function unauthorized(err: unknown): never {
-  const name = (err as Error | undefined)?.name;
-  if (name === 'JsonWebTokenError' || name === 'NotBeforeError' || name === 'TokenExpiredError') {
-    throw new AuthenticationError('Unauthorized. Invalid token.', 401);
-  }
-  throw err;
 }
 
 /** Checks on /api/messages that must run before the body is read. */

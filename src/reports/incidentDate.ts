@@ -33,8 +33,11 @@ function addMonths(day: Day, n: number): Day {
   return { y: Math.floor(total / 12), m: (total % 12) + 1, d: 1 };
 }
 
+// Built once: making an Intl.DateTimeFormat costs far more than using one.
+const AMSTERDAM_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' });
+
 export function amsterdamToday(now: Date): Day {
-  const [y, m, d] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' })
+  const [y, m, d] = AMSTERDAM_DATE
     .format(now)
     .split('-')
     .map(Number);

@@ -23,14 +23,15 @@ export class OptimisticConversationState extends ConversationState {
 
   override async saveChanges(context: TurnContext, force = false): Promise<void> {
     let cached = context.turnState.get(this.cacheKey()) as CachedState | undefined;
-    const changed = cached !== undefined && cached.hash !== calculateChangeHash(cached.state);
-    if (!force && !changed) return;
+    // The hash leaves the eTag out, so the one taken here still holds after the write.
+    const hash = cached ? calculateChangeHash(cached.state) : '';
+    if (!force && (!cached || hash === cached.hash)) return;
     const key = await this.storageKey(context);
     if (!key) return;
     if (!cached) cached = { state: {}, hash: '' };
     if (!cached.state.eTag) cached.state.eTag = NEW_ITEM_ETAG;
     await this.storage.write({ [key]: cached.state });
-    cached.hash = calculateChangeHash(cached.state);
+    cached.hash = hash || calculateChangeHash(cached.state);
     context.turnState.set(this.cacheKey(), cached);
   }
 

@@ -23,12 +23,13 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import sinon from 'sinon';
-import { MicrosoftAppCredentials } from 'botframework-connector';
+import { ClaimsIdentity, MicrosoftAppCredentials } from 'botframework-connector';
 import { CloudAdapter, type ConfigurationBotFrameworkAuthenticationOptions } from 'botbuilder';
 import type { App } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
-import { createServer, InFlight, StrictBotFrameworkAuthentication } from '../../src/server';
+import { createServer, InFlight } from '../../src/server';
+import { StrictBotFrameworkAuthentication } from '../../src/botFrameworkAuth';
 import { testApp } from '../helpers/app';
 import { resetDb, testDb } from '../helpers/db';
 import { FakeConnector } from '../helpers/fakeConnector';
@@ -258,7 +259,7 @@ describe('Bot Framework auth: issuer check first, key refreshes at most hourly',
   });
 });
 
-describe('StrictBotFrameworkAuthentication (src/server.ts, for src/app.ts)', function () {
+describe('StrictBotFrameworkAuthentication (src/botFrameworkAuth.ts)', function () {
   this.timeout(30_000);
 
   it('turns the token library’s own errors into 401: forged signature, token not valid yet', async () => {
@@ -300,6 +301,26 @@ describe('StrictBotFrameworkAuthentication (src/server.ts, for src/app.ts)', fun
       await issuer.stop();
     }
   });
+
+  it('reuses one connector client per service URL and audience, and keeps none that failed', async () => {
+    const auth = new StrictBotFrameworkAuthentication({ MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'test-password' });
+    const identity = new ClaimsIdentity([{ type: 'aud', value: APP_ID }], true);
+    const first = await auth.createConnectorFactory(identity).create('https://smba.example/emea/');
+    assert.equal(await auth.createConnectorFactory(identity).create('https://smba.example/emea/'), first, 'the next turn gets the same client');
+    assert.notEqual(await auth.createConnectorFactory(identity).create('https://smba.example/amer/'), first, 'another service URL, another client');
+    assert.notEqual(await auth.createConnectorFactory(identity).create('https://smba.example/emea/', 'https://api.botframework.com'), first, 'another audience, another client');
+
+    const failing = sinon.stub(auth, 'createConnectorFactory').callThrough();
+    const inner = { create: sinon.stub().rejects(new Error('no credentials')) };
+    failing.onFirstCall().callsFake((id) => {
+      const factory = failing.wrappedMethod.call(auth, id);
+      (factory as unknown as { inner: typeof inner }).inner = inner;
+      return factory;
+    });
+    await assert.rejects(auth.createConnectorFactory(identity).create('https://smba.example/apac/'), /no credentials/);
+    const retried = await auth.createConnectorFactory(identity).create('https://smba.example/apac/');
+    assert.ok(retried, 'a failed client is not kept: the next turn builds a new one');
+  });
 });
 
 describe('Bot Framework credentials in production', () => {
@@ -319,4 +340,5 @@ describe('Bot Framework credentials in production', () => {
     assert.equal(config.botFramework.appId, APP_ID);
     assert.equal(config.host, '0.0.0.0');
   });
+
 });
