@@ -41,7 +41,7 @@ function benchAnswering(): void {
   const started = performance.now();
   const answerer = new HandbookAnswerer(loadHandbook());
   const buildMs = performance.now() - started;
-  const questions = readQuestionFile(path.resolve(root, '..', 'shared', 'questions', 'dev.tsv')).map((q) => q.question);
+  const questions = readQuestionFile(path.resolve(root, 'test', 'fixtures', 'questions-dev.tsv')).map((q) => q.question);
   const n = 3000;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) ask(answerer, questions[i % questions.length]!);

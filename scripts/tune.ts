@@ -2,7 +2,7 @@ import { loadHandbook } from '../src/handbook/content';
 import { ANSWER_TUNING, HandbookAnswerer } from '../src/handbook/answerer';
 import { evaluate, readQuestionFile } from '../src/handbook/evaluation';
 const hb = loadHandbook();
-const sets = { dev: readQuestionFile('/work/shared/questions/dev.tsv'), hold: readQuestionFile('test/fixtures/questions-holdout.tsv') };
+const sets = { dev: readQuestionFile('test/fixtures/questions-dev.tsv'), hold: readQuestionFile('test/fixtures/questions-holdout.tsv') };
 const grid = JSON.parse(process.argv[2] ?? '{}') as Record<string, number[]>;
 const keys = Object.keys(grid);
 const combos: Record<string, number>[] = [{}];
