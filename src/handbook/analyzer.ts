@@ -9,6 +9,12 @@ import type { Lang } from '../i18n/i18n';
 import { keywordForm } from '../text/normalize';
 import { STOP_WORDS, SPELLING_VARIANTS } from './stopWords';
 
+const AGE_STATEMENT: Record<Lang, RegExp> = {
+  nl: /\b(?:ik ben (?:pas |nog maar |nog )?(?:1[2-9]|[2-6]\d)|ik (?:pas |nog maar )?(?:1[2-9]|[2-6]\d) (?:jaar )?(?:oud )?ben)\b/g,
+  en: /\b(?:i am|im) (?:only |just )?(?:1[2-9]|[2-6]\d)\b/g,
+};
+const AGE_WORD: Record<Lang, string> = { nl: 'leeftijd', en: 'age' };
+
 const stemmers = { nl: newStemmer('dutch'), en: newStemmer('english') } satisfies Record<Lang, { stem(w: string): string }>;
 
 export class Analyzer {
@@ -22,6 +28,8 @@ export class Analyzer {
   /** The words that carry meaning; with `keepStopWords`, every word (for questions made only of them). */
   words(text: string, keepStopWords = false): string[] {
     return keywordForm(text.replace(/[’']/g, ''))
+      // "omdat ik 17 ben", "because im 16": an age said as a number is about age.
+      .replace(AGE_STATEMENT[this.lang], (match) => `${match} ${AGE_WORD[this.lang]}`)
       .split(/[^\p{L}\p{N}]+/u)
       // Single letters and short numbers ("2+2", "mbo 4") say nothing about the topic.
       .filter((w) => (/^\d+$/.test(w) ? w.length >= 3 : w.length > 1))

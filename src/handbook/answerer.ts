@@ -17,7 +17,7 @@
 import MiniSearch from 'minisearch';
 import { SUPPORTED_LANGUAGES, type Lang } from '../i18n/i18n';
 import { Analyzer } from './analyzer';
-import { QUESTION_WORDS, STOP_WORDS } from './stopWords';
+import { FILLER_WORDS, QUESTION_WORDS, STOP_WORDS } from './stopWords';
 import type { Handbook, HandbookEntry } from './content';
 
 export interface TopicMatch {
@@ -78,8 +78,9 @@ interface LanguageIndex {
   search: MiniSearch<Doc>;
   analyzer: Analyzer;
   idf(term: string): number;
-  /** Phrasings made only of stop words, by their word sequence. */
+  /** Phrasings made only of stop words, by their word sequence without fillers (see exactKey). */
   exact: Map<string, string>;
+  exactKey(text: string): string;
 }
 
 export class HandbookAnswerer implements Answerer {
@@ -114,10 +115,11 @@ export class HandbookAnswerer implements Answerer {
     for (const d of docs) for (const term of new Set(analyzer.analyze(d.text))) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
     // Questions made only of stop words ("wie ben jij") have no search terms; they can still be
     // recognised when they are exactly one of the phrasings.
+    const exactKey = (text: string) => analyzer.words(text, true).filter((w) => !FILLER_WORDS[lang].has(w)).join(' ');
     const exact = new Map<string, string>();
     for (const d of docs) {
       const meaningful = analyzer.words(d.text).filter((w) => !QUESTION_WORDS[lang].has(w));
-      if (d.kind === 'phrasing' && meaningful.length === 0) exact.set(analyzer.words(d.text, true).join(' '), d.topic);
+      if (d.kind === 'phrasing' && meaningful.length === 0) exact.set(exactKey(d.text), d.topic);
     }
     const n = docs.length;
     const rarest = Math.log(1 + (n - 1 + 0.5) / 1.5);
@@ -128,7 +130,7 @@ export class HandbookAnswerer implements Answerer {
       if (df === undefined) return rarest * ANSWER_TUNING.unknownWordWeight;
       return Math.log(1 + (n - df + 0.5) / (df + 0.5));
     };
-    return { search, analyzer, idf, exact };
+    return { search, analyzer, idf, exact, exactKey };
   }
 
   /** Ranks topics in the handbook of `lang` for a question written in `questionLang`. */
@@ -145,7 +147,7 @@ export class HandbookAnswerer implements Answerer {
     const content = [...new Set(corrected)].filter((w) => !QUESTION_WORDS[lang].has(w));
     if (content.length === 0) {
       // "wie ben jij", "hoe gaat het": only stop and question words, recognised only as an exact phrasing.
-      const topic = index.exact.get(index.analyzer.words(question, true).join(' '));
+      const topic = index.exact.get(index.exactKey(question));
       return topic ? [{ id: topic, score: 10 * weight, coverage: 1, matchedWords: 0 }] : [];
     }
     const words = content.map((w) => index.analyzer.terms(w));

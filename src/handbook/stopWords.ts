@@ -27,7 +27,7 @@ export const STOP_WORDS: Record<Lang, Set<string>> = {
     that the their them then there these they this those to too up us very was we were what where
     which will with would you your yours hi hello hey thanks thank ok okay yes yeah bro idk lol
     im ive id youre thats dunno gonna wanna kinda something anything things thing know tell question
-    questions even still ever maybe think want
+    questions even still ever maybe think want actually anyway exactly though
   `),
 };
 
@@ -44,6 +44,15 @@ export const SPELLING_VARIANTS: Record<Lang, Record<string, string>> = {
     racist: 'racism', racists: 'racism', hijab: 'headscarf', pregnant: 'pregnancy', reporting: 'report',
     reported: 'report', reports: 'report', intern: 'internship', interns: 'internship', placement: 'internship',
   },
+};
+
+/**
+ * Words that add nothing to a short question ("wie ben jij eigenlijk", "who are you actually"): left
+ * out when a question made only of stop words is compared with the phrasings.
+ */
+export const FILLER_WORDS: Record<Lang, Set<string>> = {
+  nl: list('eigenlijk even ff gewoon nou toch echt trouwens precies dan nog wel hoor eens zo dus ofzo sowieso'),
+  en: list('actually even just really anyway then exactly please though so like again'),
 };
 
 /**

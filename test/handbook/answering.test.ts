@@ -71,6 +71,25 @@ describe('handbook answering', function () {
     }
   });
 
+  it('reads what a question is about, not who it is about: remarks about a ground, an age as a number, fillers', () => {
+    const cases: Array<[string, 'nl' | 'en', string]> = [
+      // The remark is the topic (not the ground the remark is about, unless that ground has its own topic).
+      ['mijn werkbegeleider maakt steeds grappen over mijn afkomst', 'nl', 'discrimination-during-internship'],
+      ['de begeleider op mijn stage maakt opmerkingen over mijn geloof', 'nl', 'discrimination-during-internship'],
+      ['my boss makes comments about my hijab', 'en', 'discrimination-during-internship'],
+      ['mijn stagebegeleider maakt opmerkingen over mijn zwangerschap', 'nl', 'pregnancy-gender'],
+      ['de stagebegeleider maakt opmerkingen over mijn rolstoel', 'nl', 'disability-chronic-illness'],
+      ['ze willen mij niet omdat ik 17 ben', 'nl', 'grounds-protected'],
+      ['they dont want me because im 17', 'en', 'grounds-protected'],
+      ['wie ben jij eigenlijk', 'nl', 'about-this-service'],
+      ['who are you actually', 'en', 'about-this-service'],
+    ];
+    for (const [question, lang, topic] of cases) {
+      const result = answerer.answer(question, lang);
+      assert.equal(result.kind === 'answer' ? result.entry.id : result.kind, topic, question);
+    }
+  });
+
   it('does not answer what it does not know', () => {
     for (const question of ['wat is de hoofdstad van frankrijk', 'hoe gaat het', 'how are you', 'can you fix my laptop', 'wat is 2+2']) {
       assert.equal(answerer.answer(question, 'nl').kind, 'none', question);
