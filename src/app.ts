@@ -43,6 +43,7 @@ import { AzurePiiRedactor, LocalPiiRedactor, type PiiRedactor } from './text/red
 import { RateLimiter } from './bots/rateLimiter';
 import { createServer, InFlight } from './server';
 import { StrictBotFrameworkAuthentication } from './botFrameworkAuth';
+import { crashBeforeSave } from './testHooks';
 
 export interface AppOverrides extends DataOverrides {
   /** Extra Bot Framework auth settings (tests point the OpenID metadata at a local server). */
@@ -132,6 +133,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
         return late.handoff?.onDeliveryFailed(failure) ?? Promise.resolve();
       },
       now,
+      tuning: config.testHooks?.whatsappLeaseMs ? { leaseMs: config.testHooks.whatsappLeaseMs } : undefined,
     });
     media.register(WHATSAPP_CHANNEL_ID, whatsapp.media);
     logger.info({ event: 'whatsapp_on' }, 'WhatsApp channel is on: webhook at /api/whatsapp');
@@ -188,6 +190,7 @@ export async function createApp(config: Config, logger: Logger, overrides: AppOv
     rateLimiter: new RateLimiter(config.rateLimits.messagesPerMinute),
     relay: handoff,
     stateKeys,
+    beforeStateSave: crashBeforeSave(config.testHooks),
   });
   late.studentBot = studentBot;
 

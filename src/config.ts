@@ -62,9 +62,19 @@ const schema = z
     RATE_LIMIT_MESSAGES_PER_MINUTE: int(30, 1, 10_000),
     RATE_LIMIT_REQUESTS_PER_MINUTE: int(600, 1, 1_000_000),
     METRICS_TOKEN: optionalString,
+
+    // Test hooks (test/reliability/crash.test.ts starts real servers with them); NODE_ENV=test only.
+    STAGEMAATJE_TEST_CRASH_POINT: z.preprocess(blankToUndefined, z.enum(['after-turn-before-save']).optional()),
+    STAGEMAATJE_TEST_CRASH_ON_TEXT: z.preprocess(blankToUndefined, z.string().optional()),
+    STAGEMAATJE_TEST_WHATSAPP_LEASE_MS: z.preprocess(blankToUndefined, z.coerce.number().int().min(100).optional()),
   })
   .superRefine((env, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.NODE_ENV !== 'test') {
+      for (const name of ['STAGEMAATJE_TEST_CRASH_POINT', 'STAGEMAATJE_TEST_CRASH_ON_TEXT', 'STAGEMAATJE_TEST_WHATSAPP_LEASE_MS'] as const) {
+        if (env[name] !== undefined) problem(name, 'is a test hook: only allowed with NODE_ENV=test');
+      }
+    }
     if (env.NODE_ENV === 'production') {
       if (!env.MicrosoftAppId) problem('MicrosoftAppId', 'is required when NODE_ENV=production (without it anyone can drive the bot)');
       if (!env.MicrosoftAppPassword && env.MicrosoftAppType !== 'UserAssignedMSI') {
@@ -137,6 +147,17 @@ export interface Config {
   handoffTimeoutMinutes: number;
   rateLimits: { messagesPerMinute: number; requestsPerMinute: number };
   metricsToken?: string;
+  /** Only with NODE_ENV=test: see src/testHooks.ts. */
+  testHooks?: TestHooks;
+}
+
+export interface TestHooks {
+  /** Kill the process (SIGKILL) after a turn's logic and before its state is saved. */
+  crashBeforeSave: boolean;
+  /** Only on the turn whose message text is exactly this. */
+  crashOnText?: string;
+  /** A short WhatsApp lease, so a crashed turn is taken over in seconds. */
+  whatsappLeaseMs?: number;
 }
 
 export class ConfigError extends Error {
@@ -203,5 +224,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       requestsPerMinute: env.RATE_LIMIT_REQUESTS_PER_MINUTE,
     },
     metricsToken: env.METRICS_TOKEN,
+    testHooks:
+      env.NODE_ENV === 'test'
+        ? {
+            crashBeforeSave: env.STAGEMAATJE_TEST_CRASH_POINT === 'after-turn-before-save',
+            crashOnText: env.STAGEMAATJE_TEST_CRASH_ON_TEXT,
+            whatsappLeaseMs: env.STAGEMAATJE_TEST_WHATSAPP_LEASE_MS,
+          }
+        : undefined,
   };
 }

@@ -58,6 +58,8 @@ export interface StudentBotDeps {
   relay?: StudentRelay;
   /** Remembers which state rows belong to which student, for erasure. */
   stateKeys?: StateKeyRegistry;
+  /** Runs after a turn's logic, before its state is saved (tests: src/testHooks.ts). */
+  beforeStateSave?: (context: TurnContext) => Promise<void>;
 }
 
 export class StudentBot extends ActivityHandler {
@@ -83,6 +85,7 @@ export class StudentBot extends ActivityHandler {
       deps.userState,
       (context) => loadStatesTogether(deps.storage, context, [deps.conversationState, deps.userState]),
       deps.logger,
+      deps.beforeStateSave,
     );
 
     this.onMessage(async (context, next) => {

@@ -45,23 +45,6 @@ class Outbox {
   }
 }
 
-/**
- * TEST SEAM, for test/reliability/crash.test.ts only: a power cut at a chosen moment of a turn.
- * With NODE_ENV=test and STAGEMAATJE_TEST_CRASH_POINT=after-turn-before-save, the process kills
- * itself with SIGKILL once a turn's logic has run (drafts are written, replies are held) and before
- * its state is saved. STAGEMAATJE_TEST_CRASH_ON_TEXT limits that to the turn whose message text is
- * exactly that value. Outside NODE_ENV=test nothing is read and nothing happens.
- */
-async function crashIfTestAsks(point: 'after-turn-before-save', context: TurnContext): Promise<void> {
-  // eslint-disable-next-line no-restricted-syntax -- a test seam, not configuration (see above)
-  const env = process.env;
-  if (env.NODE_ENV !== 'test' || env.STAGEMAATJE_TEST_CRASH_POINT !== point) return;
-  if (env.STAGEMAATJE_TEST_CRASH_ON_TEXT !== undefined && context.activity.text !== env.STAGEMAATJE_TEST_CRASH_ON_TEXT) return;
-  process.kill(process.pid, 'SIGKILL');
-  // The signal is delivered at once; never let the turn go on meanwhile.
-  await new Promise<never>(() => undefined);
-}
-
 export class TurnRunner {
   private readonly queue = new KeyedQueue();
 
@@ -71,6 +54,8 @@ export class TurnRunner {
     /** Reads the turn's state (both states in one query); run again before a replay. */
     private readonly loadState: (context: TurnContext) => Promise<void>,
     private readonly logger: Logger,
+    /** Runs after a turn's logic, before its state is saved (tests: src/testHooks.ts). */
+    private readonly beforeSave?: (context: TurnContext) => Promise<void>,
     private readonly maxAttempts = 4,
   ) {}
 
@@ -86,7 +71,7 @@ export class TurnRunner {
       try {
         await this.loadState(context);
         await logic(context);
-        await crashIfTestAsks('after-turn-before-save', context);
+        await this.beforeSave?.(context);
         await this.conversationState.saveChanges(context, false);
         await this.userState.saveChanges(context, false);
       } catch (err) {

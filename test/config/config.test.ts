@@ -51,6 +51,15 @@ describe('configuration', () => {
     assert.ok(found.some((p) => p.startsWith('REPORT_ENCRYPTION_KEY:')));
   });
 
+  it('takes test hooks only with NODE_ENV=test', () => {
+    const hooks = { STAGEMAATJE_TEST_CRASH_POINT: 'after-turn-before-save', STAGEMAATJE_TEST_WHATSAPP_LEASE_MS: '1000' };
+    const found = problems(hooks);
+    assert.ok(found.some((p) => p.startsWith('STAGEMAATJE_TEST_CRASH_POINT:') && p.includes('NODE_ENV=test')));
+    assert.ok(found.some((p) => p.startsWith('STAGEMAATJE_TEST_WHATSAPP_LEASE_MS:')));
+    assert.equal(loadConfig({}).testHooks, undefined);
+    assert.deepEqual(loadConfig({ NODE_ENV: 'test', ...hooks }).testHooks, { crashBeforeSave: true, crashOnText: undefined, whatsappLeaseMs: 1000 });
+  });
+
   it('refuses malformed counsellor hours', () => {
     assert.ok(problems({ COUNSELLOR_HOURS: 'weekdays 9-5' }).some((p) => p.startsWith('COUNSELLOR_HOURS:')));
     assert.ok(problems({ COUNSELLOR_HOURS: 'mon-fri 17:00-09:00' }).some((p) => p.startsWith('COUNSELLOR_HOURS:')));

@@ -3,10 +3,10 @@
  * (`kill -9`: no shutdown code runs), then started again on the same data. On PGlite that is the
  * same data directory, whose lock file the dead process leaves behind; on PostgreSQL the same schema.
  *
- * The kill in the middle of a turn uses the test seam in src/bots/turnRunner.ts
- * (STAGEMAATJE_TEST_CRASH_POINT=after-turn-before-save): the turn's logic has run (the draft holds
- * the answer) but its state is not saved and its replies are not sent. The WhatsApp lease is made
- * short with the seam in src/channels/whatsapp/inbox.ts (STAGEMAATJE_TEST_WHATSAPP_LEASE_MS).
+ * The kill in the middle of a turn uses a test hook (src/testHooks.ts, switched on with
+ * STAGEMAATJE_TEST_CRASH_POINT=after-turn-before-save under NODE_ENV=test): the turn's logic has run
+ * (the draft holds the answer) but its state is not saved and its replies are not sent. The WhatsApp
+ * lease is made short with STAGEMAATJE_TEST_WHATSAPP_LEASE_MS (both parsed in src/config.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

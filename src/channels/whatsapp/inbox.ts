@@ -41,29 +41,12 @@ export function messageKey(cipher: Cipher, wamid: string): string {
   return cipher.pseudonym(`wamid:${wamid}`, 40);
 }
 
-/**
- * TEST SEAM, for test/reliability/crash.test.ts only: with NODE_ENV=test,
- * STAGEMAATJE_TEST_WHATSAPP_LEASE_MS replaces the lease of a server process started by a test, so a
- * crashed turn can be taken over in seconds instead of minutes. (The channel's `tuning.leaseMs` is
- * the real setting; the app does not expose it as configuration.)
- */
-function testLeaseMs(): number | undefined {
-  // eslint-disable-next-line no-restricted-syntax -- a test seam, not configuration (see above)
-  const env = process.env;
-  const value = env.NODE_ENV === 'test' ? Number(env.STAGEMAATJE_TEST_WHATSAPP_LEASE_MS) : NaN;
-  return Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
 export class WhatsAppInbox {
-  private readonly leaseMs: number;
-
   constructor(
     private readonly db: Db,
     private readonly cipher: Cipher,
-    leaseMs: number,
-  ) {
-    this.leaseMs = testLeaseMs() ?? leaseMs;
-  }
+    private readonly leaseMs: number,
+  ) {}
 
   /**
    * Stores a message unless its key is known. Returns 'new', 'pending' (known, not processed yet:
