@@ -23,6 +23,17 @@ function plain(text: string) {
   return { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: stripUnsafeCharacters(text) }] };
 }
 
+/** An Adaptive Card 1.4 (what Teams renders on desktop and mobile) with a title, a body and buttons. */
+function card(title: string, body: object[], actions: object[] = []): Attachment {
+  return CardFactory.adaptiveCard({
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.4',
+    body: [{ type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', wrap: true }, ...body],
+    actions,
+  });
+}
+
 function submit(t: Translate, action: HandoffAction, handoffId: string, style?: 'positive' | 'destructive') {
   return { type: 'Action.Submit', title: t(`counsellor.card.actions.${action}`), data: { action, handoffId }, ...(style ? { style } : {}) };
 }
@@ -48,46 +59,37 @@ export function handoffCard(t: Translate, handoff: Handoff, summary: string): At
       : handoff.state === 'claimed'
         ? [submit(t, 'handback', handoff.id), submit(t, 'close', handoff.id, 'destructive')]
         : [];
-  return CardFactory.adaptiveCard({
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.4',
-    body: [
-      { type: 'TextBlock', text: t(handoff.outOfHours ? 'counsellor.card.titleOutOfHours' : 'counsellor.card.title'), weight: 'Bolder', size: 'Medium', wrap: true },
+  return card(
+    t(handoff.outOfHours ? 'counsellor.card.titleOutOfHours' : 'counsellor.card.title'),
+    [
       { type: 'FactSet', facts },
       { type: 'TextBlock', text: t('counsellor.card.summaryTitle'), weight: 'Bolder', wrap: true, spacing: 'Medium' },
       plain(summary || t('counsellor.card.noSummary')),
       { type: 'TextBlock', text: t(handoff.state === 'claimed' ? 'counsellor.card.howToReply' : 'counsellor.card.howToClaim'), isSubtle: true, wrap: true, size: 'Small' },
     ],
     actions,
-  });
+  );
 }
 
 export function reportCard(t: Translate, report: ReportSummary): Attachment {
   const f = report.facts;
   const list = (key: string, values: string[]) => (values.length ? values.map((v) => t(`${key}.${v}`)).join(', ') : '–');
-  return CardFactory.adaptiveCard({
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.4',
-    body: [
-      { type: 'TextBlock', text: t('counsellor.reportCard.title', { ref: report.ref }), weight: 'Bolder', size: 'Medium', wrap: true },
-      {
-        type: 'FactSet',
-        facts: [
-          { title: t('counsellor.reportCard.submitted'), value: time(report.submittedAt) },
-          { title: t('counsellor.card.facts.language'), value: t(`counsellor.languages.${report.lang}`) },
-          { title: t('counsellor.reportCard.role'), value: t(`report.choices.role.${f.role}`) },
-          { title: t('counsellor.reportCard.moment'), value: t(`report.choices.moment.${f.moment}`) },
-          { title: t('counsellor.reportCard.grounds'), value: list('report.choices.grounds', f.grounds) },
-          { title: t('counsellor.reportCard.wishes'), value: list('report.choices.wishes', f.wishes) },
-          { title: t('counsellor.reportCard.contact'), value: t(`report.choices.contact.${f.contactMethod}`) },
-          { title: t('counsellor.reportCard.evidence'), value: t(`report.summary.evidenceStatus.${f.evidenceStatus}`) + (f.fileCount ? ` (${f.fileCount})` : '') },
-        ],
-      },
-      { type: 'TextBlock', text: t('counsellor.reportCard.howToRead', { ref: report.ref }), isSubtle: true, wrap: true, size: 'Small' },
-    ],
-  });
+  return card(t('counsellor.reportCard.title', { ref: report.ref }), [
+    {
+      type: 'FactSet',
+      facts: [
+        { title: t('counsellor.reportCard.submitted'), value: time(report.submittedAt) },
+        { title: t('counsellor.card.facts.language'), value: t(`counsellor.languages.${report.lang}`) },
+        { title: t('counsellor.reportCard.role'), value: t(`report.choices.role.${f.role}`) },
+        { title: t('counsellor.reportCard.moment'), value: t(`report.choices.moment.${f.moment}`) },
+        { title: t('counsellor.reportCard.grounds'), value: list('report.choices.grounds', f.grounds) },
+        { title: t('counsellor.reportCard.wishes'), value: list('report.choices.wishes', f.wishes) },
+        { title: t('counsellor.reportCard.contact'), value: t(`report.choices.contact.${f.contactMethod}`) },
+        { title: t('counsellor.reportCard.evidence'), value: t(`report.summary.evidenceStatus.${f.evidenceStatus}`) + (f.fileCount ? ` (${f.fileCount})` : '') },
+      ],
+    },
+    { type: 'TextBlock', text: t('counsellor.reportCard.howToRead', { ref: report.ref }), isSubtle: true, wrap: true, size: 'Small' },
+  ]);
 }
 
 export function queueCard(t: Translate, waiting: Array<Handoff & { position?: number }>): Attachment {
@@ -101,13 +103,5 @@ export function queueCard(t: Translate, waiting: Array<Handoff & { position?: nu
       state: h.state === 'claimed' ? t('counsellor.queue.claimedBy', { name: h.claimedByName ?? '' }) : t('counsellor.queue.waiting'),
     }),
   }));
-  return CardFactory.adaptiveCard({
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.4',
-    body: [
-      { type: 'TextBlock', text: t('counsellor.queue.title', { count: waiting.length }), weight: 'Bolder', size: 'Medium', wrap: true },
-      ...(rows.length ? rows : [{ type: 'TextBlock', text: t('counsellor.queue.empty'), wrap: true }]),
-    ],
-  });
+  return card(t('counsellor.queue.title', { count: waiting.length }), rows.length ? rows : [{ type: 'TextBlock', text: t('counsellor.queue.empty'), wrap: true }]);
 }
