@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { zipSync } from 'fflate';
 import { z } from 'zod';
 import { projectRoot } from '../src/paths';
 
@@ -122,61 +123,15 @@ function bubble(size: number, x: number, y: number): boolean {
 const color = png(192, (x, y) => (bubble(192, x, y) ? [255, 255, 255, 255] : [0x2e, 0x7d, 0x6b, 255]));
 const outline = png(32, (x, y) => (bubble(32, x, y) ? [255, 255, 255, 255] : [0, 0, 0, 0]));
 
-/** A minimal zip file (deflate), enough for a Teams package. */
-function zip(files: Array<{ name: string; data: Buffer }>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const file of files) {
-    const compressed = zlib.deflateRawSync(file.data);
-    const crc = zlib.crc32(file.data);
-    const name = Buffer.from(file.name, 'utf8');
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0, 6);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(0, 10);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(file.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    locals.push(local, name, compressed);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(0, 12);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(file.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += local.length + name.length + compressed.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
 const outDir = path.join(projectRoot(), 'dist', 'teams');
 fs.mkdirSync(outDir, { recursive: true });
 const output = path.join(outDir, 'stagemaatje-teams.zip');
 fs.writeFileSync(
   output,
-  zip([
-    { name: 'manifest.json', data: Buffer.from(JSON.stringify(manifest, null, 2)) },
-    { name: 'color.png', data: color },
-    { name: 'outline.png', data: outline },
-  ]),
+  zipSync({
+    'manifest.json': Buffer.from(JSON.stringify(manifest, null, 2)),
+    'color.png': color,
+    'outline.png': outline,
+  }),
 );
 process.stdout.write(`${output}\n`);
