@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
-import type { App } from '../../src/app';
-import { testApp } from '../helpers/app';
-import { resetDb, testDb } from '../helpers/db';
+import { appForSuite } from '../helpers/app';
 import { StudentChat, buttons, texts } from '../helpers/studentChat';
 
 describe('student conversation: welcome and questions', () => {
-  let app: App;
-  before(async () => {
-    app = await testApp();
-  });
-  beforeEach(async () => resetDb(await testDb()));
+  const suite = appForSuite();
 
   it('welcomes a new student with who the bot is, privacy and a menu', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     const replies = await chat.send('hoi');
     const all = texts(replies);
     assert.match(all, /Stagemaatje/);
@@ -22,7 +16,7 @@ describe('student conversation: welcome and questions', () => {
   });
 
   it('answers a handbook question with the source section and follow-up buttons', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     const replies = await chat.send('mag een bedrijf me weigeren omdat ik een hoofddoek draag?');
     assert.match(texts(replies), /Bron: handboek 2\.4/);
@@ -31,18 +25,14 @@ describe('student conversation: welcome and questions', () => {
 });
 
 describe('student conversation: help, language, crisis and odd messages', () => {
-  let app: App;
-  before(async () => {
-    app = await testApp();
-  });
-  beforeEach(async () => resetDb(await testDb()));
+  const suite = appForSuite();
 
   it('offers "did you mean" with buttons when two topics are equally close, and answers the one picked', async () => {
-    const a = app.handbook.byId('nl', 'how-to-report')!;
-    const b = app.handbook.byId('nl', 'after-reporting')!;
-    const stub = sinon.stub(app.answerer, 'answer').returns({ kind: 'didYouMean', candidates: [a, b], confidence: 0.6 });
+    const a = suite.app.handbook.byId('nl', 'how-to-report')!;
+    const b = suite.app.handbook.byId('nl', 'after-reporting')!;
+    const stub = sinon.stub(suite.app.answerer, 'answer').returns({ kind: 'didYouMean', candidates: [a, b], confidence: 0.6 });
     try {
-      const chat = new StudentChat(app);
+      const chat = new StudentChat(suite.app);
       await chat.send('hoi');
       const replies = await chat.send('melding en dan');
       assert.match(texts(replies), /Gaat je vraag over één van deze onderwerpen/);
@@ -60,7 +50,7 @@ describe('student conversation: help, language, crisis and odd messages', () => 
   });
 
   it('says honestly that it does not know, never a random answer, and offers a person after two misses', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     let replies = await chat.send('wat is de hoofdstad van frankrijk');
     assert.match(texts(replies), /weet ik geen antwoord/);
@@ -71,7 +61,7 @@ describe('student conversation: help, language, crisis and odd messages', () => 
   });
 
   it('switches language on request, remembers it, and is not flipped by "ok"', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     let replies = await chat.send('English please');
     assert.match(texts(replies), /I'll talk English with you now/);
@@ -86,14 +76,14 @@ describe('student conversation: help, language, crisis and odd messages', () => 
   });
 
   it('follows the student into English when they write a full sentence in English', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     const replies = await chat.send('what proof should i keep of what happened at my internship');
     assert.match(texts(replies), /Source: handbook/);
   });
 
   it('answers crisis words with crisis lines at once, and offers a person', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     const replies = await chat.send('ik wil dood');
     assert.match(texts(replies), /113/);
@@ -104,7 +94,7 @@ describe('student conversation: help, language, crisis and odd messages', () => 
   });
 
   it('handles messages without text (image, sticker, location) with a kind explanation', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     const replies = await chat.sendAttachment({ contentType: 'image/jpeg', contentUrl: 'data:image/jpeg;base64,/9j/', name: 'photo.jpg' });
     assert.match(texts(replies), /kan foto's, spraakberichten en bestanden hier niet lezen/);
@@ -114,7 +104,7 @@ describe('student conversation: help, language, crisis and odd messages', () => 
   });
 
   it('explains itself on "help" and shows the menu on "menu", at any moment', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     let replies = await chat.send('help');
     assert.match(texts(replies), /Ik beantwoord vragen/);
@@ -127,7 +117,7 @@ describe('student conversation: help, language, crisis and odd messages', () => 
   });
 
   it('greets a Web Chat student who joins before they type', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     const replies = await chat.join();
     assert.match(texts(replies), /Ik ben Stagemaatje/);
     const again = await chat.join();

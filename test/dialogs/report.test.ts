@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import type { App } from '../../src/app';
 import { listTables } from '../../src/storage/migrations';
 import { PgStorage } from '../../src/storage/pgStorage';
-import { testApp } from '../helpers/app';
-import { resetDb, testDb } from '../helpers/db';
+import { appForSuite, testApp } from '../helpers/app';
+import { testDb } from '../helpers/db';
 import { StudentChat, buttons, texts, type Reply } from '../helpers/studentChat';
 
 const REF = /SM-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}/;
@@ -45,11 +44,7 @@ async function rawDump(): Promise<string> {
 }
 
 describe('report dialog', () => {
-  let app: App;
-  before(async () => {
-    app = await testApp({}, { now: () => NOW });
-  });
-  beforeEach(async () => resetDb(await testDb()));
+  const suite = appForSuite({}, { now: () => NOW });
 
   /** The typical named report with buttons, from "ik wil melden" to the reference number. */
   async function namedReport(walk: Walk, contact: { press?: string; type?: string } = { press: 'contact:chat' }): Promise<string> {
@@ -76,12 +71,12 @@ describe('report dialog', () => {
   }
 
   it('files a typical named report with buttons in at most 12 prompts, with a readable reference number', async () => {
-    const walk = new Walk(new StudentChat(app));
+    const walk = new Walk(new StudentChat(suite.app));
     await walk.chat.send('hoi');
     const ref = await namedReport(walk);
     assert.ok(walk.prompts <= 12, `took ${walk.prompts} prompts`);
     assert.match(texts(walk.last), /5 werkdagen/, 'says what happens next and when');
-    const stored = await app.reports.show(ref);
+    const stored = await suite.app.reports.show(ref);
     assert.ok(stored);
     assert.equal(stored.status, 'received');
     assert.equal(stored.facts.role, 'victim');
@@ -97,17 +92,17 @@ describe('report dialog', () => {
   });
 
   it('accepts an e-mail address typed at the contact question without an extra prompt', async () => {
-    const walk = new Walk(new StudentChat(app));
+    const walk = new Walk(new StudentChat(suite.app));
     await walk.chat.send('hoi');
     const ref = await namedReport(walk, { type: 'sara.b@example.nl' });
     assert.ok(walk.prompts <= 12);
-    const stored = await app.reports.show(ref);
+    const stored = await suite.app.reports.show(ref);
     assert.equal(stored?.facts.contactMethod, 'email');
     assert.equal(stored?.content.contactValue, 'sara.b@example.nl');
   });
 
   it('files an anonymous witness report without consent: no grounds question, no grounds stored', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil een melding maken');
     await chat.send('Mijn klasgenoot werd uitgescholden door de chef van de keuken.');
@@ -126,7 +121,7 @@ describe('report dialog', () => {
     replies = await chat.press('report:submit');
     const ref = refIn(replies);
     assert.match(texts(replies), /anoniem/);
-    const stored = await app.reports.show(ref);
+    const stored = await suite.app.reports.show(ref);
     assert.equal(stored?.facts.role, 'witness');
     assert.equal(stored?.facts.anonymous, true);
     assert.deepEqual(stored?.facts.grounds, []);
@@ -137,7 +132,7 @@ describe('report dialog', () => {
   });
 
   it('keeps the answer and asks again, kindly, after an invalid date or e-mail address', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     await chat.send(CANARY);
@@ -164,7 +159,7 @@ describe('report dialog', () => {
   });
 
   it('lets the student change two answers from the summary before sending', async () => {
-    const walk = new Walk(new StudentChat(app));
+    const walk = new Walk(new StudentChat(suite.app));
     await walk.chat.send('hoi');
     await walk.chat.send('ik wil melden');
     await walk.send(CANARY);
@@ -189,14 +184,14 @@ describe('report dialog', () => {
     replies = await walk.press('grounds:religion');
     assert.match(texts(replies), /Geloof/);
     replies = await walk.press('report:submit');
-    const stored = await app.reports.show(refIn(replies));
+    const stored = await suite.app.reports.show(refIn(replies));
     assert.equal(stored?.content.organisation, 'Autobedrijf Jansen BV');
     assert.deepEqual(stored?.facts.grounds, ['religion']);
     assert.equal(stored?.facts.moment, 'interview');
   });
 
   it('sends crisis lines at once in the middle of the flow, then asks the same question again', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     await chat.send(CANARY);
@@ -209,7 +204,7 @@ describe('report dialog', () => {
   });
 
   it('keeps an image sent at a text prompt as evidence and asks the question again', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
@@ -232,14 +227,14 @@ describe('report dialog', () => {
     replies = await chat.press('contact:anonymous');
     assert.match(texts(replies), /1 bestand/);
     replies = await chat.press('report:submit');
-    const stored = await app.reports.show(refIn(replies));
+    const stored = await suite.app.reports.show(refIn(replies));
     assert.equal(stored?.facts.fileCount, 1);
-    const file = await app.reports.readMedia(stored!.content.files[0]!.mediaId);
+    const file = await suite.app.reports.readMedia(stored!.content.files[0]!.mediaId);
     assert.deepEqual(file?.data, png);
   });
 
   it('makes exactly one report when "send" is tapped twice', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     await chat.send(CANARY);
@@ -262,7 +257,7 @@ describe('report dialog', () => {
   });
 
   it('pauses with "stop" and resumes after a restart, at the same question with earlier answers intact', async () => {
-    const first = new StudentChat(app, 'student-resume', 'conv-resume');
+    const first = new StudentChat(suite.app, 'student-resume', 'conv-resume');
     await first.send('hoi');
     await first.send('ik wil melden');
     await first.send(CANARY);
@@ -270,7 +265,7 @@ describe('report dialog', () => {
     let replies = await first.send('stop');
     assert.match(texts(replies), /bewaard/);
 
-    // A new process: new app instance, same database. Nothing is remembered in memory.
+    // A new process: new suite.app instance, same database. Nothing is remembered in memory.
     const restarted = await testApp({}, { now: () => NOW });
     const again = new StudentChat(restarted, 'student-resume', 'conv-resume');
     replies = await again.send('hoi');
@@ -291,10 +286,10 @@ describe('report dialog', () => {
   });
 
   it('shows the status, adds information, withdraws and erases a report', async () => {
-    const walk = new Walk(new StudentChat(app));
+    const walk = new Walk(new StudentChat(suite.app));
     await walk.chat.send('hoi');
     const ref = await namedReport(walk);
-    await app.reports.setStatus(ref, 'in_progress', 'counsellor', 'gebeld');
+    await suite.app.reports.setStatus(ref, 'in_progress', 'counsellor', 'gebeld');
 
     let replies = await walk.chat.send(`status ${ref.toLowerCase().replace(/-/g, ' ')}`);
     assert.match(texts(replies), /In behandeling/);
@@ -302,27 +297,27 @@ describe('report dialog', () => {
     assert.match(texts(replies), /toevoegen/);
     replies = await walk.chat.send('De stagebegeleider heette meneer Pietersen.');
     assert.match(texts(replies), /toegevoegd/);
-    const withInfo = await app.reports.show(ref);
+    const withInfo = await suite.app.reports.show(ref);
     assert.ok(withInfo?.events.some((e) => e.type === 'information_added' && /Pietersen/.test(e.note ?? '')));
 
     await walk.chat.send(`status ${ref}`);
     await walk.chat.press('myreports:withdraw');
     replies = await walk.chat.press('confirm:yes');
     assert.match(texts(replies), /ingetrokken/);
-    assert.equal((await app.reports.show(ref))?.status, 'withdrawn');
+    assert.equal((await suite.app.reports.show(ref))?.status, 'withdrawn');
     replies = await walk.chat.press('confirm:yes');
     assert.match(texts(replies), /verwijderd/);
-    assert.equal(await app.reports.show(ref), undefined);
+    assert.equal(await suite.app.reports.show(ref), undefined);
     assert.ok(!(await rawDump()).includes('KANARIE'), 'no trace of the report text remains');
-    const counters = await app.reports.counters();
+    const counters = await suite.app.reports.counters();
     assert.equal(counters.find((c) => c.event === 'erased')?.count, 1);
   });
 
   it('does not show a report to another student who knows the number', async () => {
-    const walk = new Walk(new StudentChat(app));
+    const walk = new Walk(new StudentChat(suite.app));
     await walk.chat.send('hoi');
     const ref = await namedReport(walk);
-    const other = new StudentChat(app);
+    const other = new StudentChat(suite.app);
     await other.send('hoi');
     const replies = await other.send(`status ${ref}`);
     assert.match(texts(replies), /kan geen melding/);
@@ -330,7 +325,7 @@ describe('report dialog', () => {
   });
 
   it('stores what students typed encrypted: the raw tables never show it', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     await chat.send(CANARY);
@@ -352,7 +347,7 @@ describe('report dialog', () => {
   });
 
   it('erases everything about the student on "verwijder mijn gegevens"', async () => {
-    const walk = new Walk(new StudentChat(app));
+    const walk = new Walk(new StudentChat(suite.app));
     await walk.chat.send('hoi');
     await namedReport(walk);
     await walk.chat.send('ik wil melden');
@@ -369,14 +364,14 @@ describe('report dialog', () => {
     const states = await db.query<{ key: string }>('SELECT key FROM bot_state');
     const registered = await db.query<{ state_key: string }>('SELECT state_key FROM subject_keys');
     for (const { key } of states.rows) assert.ok(registered.rows.some((r) => r.state_key === key), `${key} would escape a later erasure`);
-    const items = await new PgStorage(db, app.cipher).read(states.rows.map((r) => r.key));
+    const items = await new PgStorage(db, suite.app.cipher).read(states.rows.map((r) => r.key));
     assert.ok(!JSON.stringify(items).includes('KANARIE'));
     replies = await walk.chat.send('hoi');
     assert.match(texts(replies), /Ik ben Stagemaatje/, 'a fresh start: welcomed as new');
   });
 
   it('works end to end in English', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hello, can we speak english please');
     let replies = await chat.send('I want to report discrimination');
     assert.match(texts(replies), /Tell me in your own words/);
@@ -397,7 +392,7 @@ describe('report dialog', () => {
     assert.match(texts(replies), /Religion/);
     replies = await chat.press('report:submit');
     assert.match(texts(replies), /Your number is/);
-    const stored = await app.reports.show(refIn(replies));
+    const stored = await suite.app.reports.show(refIn(replies));
     assert.equal(stored?.lang, 'en');
     assert.deepEqual(stored?.facts.wishes, ['advice']);
     assert.equal(stored?.content.contactValue, '+31612345678');

@@ -1,42 +1,25 @@
 import assert from 'node:assert/strict';
 import type { App } from '../../src/app';
-import { testApp } from '../helpers/app';
-import { resetDb, testDb } from '../helpers/db';
-import { FakeConnector } from '../helpers/fakeConnector';
-import { CHANNEL_ID, counsellors, HttpDriver, TENANT_ID, texts } from '../helpers/teams';
+import { testDb } from '../helpers/db';
+import type { FakeConnector } from '../helpers/fakeConnector';
+import { CHANNEL_ID, connectorForSuite, counsellors, HttpDriver, startWithTeams, texts } from '../helpers/teams';
 
 interface Clock {
   now: Date;
 }
 
-async function start(connector: FakeConnector, env: Record<string, string> = {}, clock?: Clock): Promise<{ app: App; driver: HttpDriver }> {
-  const app = await testApp(
-    {
-      TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID,
-      TEAMS_TENANT_ID: TENANT_ID,
-      TEAMS_SERVICE_URL: connector.url,
-      HANDOFF_TIMEOUT_MINUTES: '15',
-      ...env,
-    },
-    clock ? { now: () => clock.now } : {},
-  );
-  const { port } = await app.listen();
-  return { app, driver: new HttpDriver(`http://127.0.0.1:${port}`, connector) };
+/** The app with a 15-minute handoff timeout, and a clock the test can move. */
+function start(connector: FakeConnector, env: Record<string, string> = {}, clock?: Clock): Promise<{ app: App; driver: HttpDriver }> {
+  return startWithTeams(connector, { HANDOFF_TIMEOUT_MINUTES: '15', ...env }, clock ? { now: () => clock.now } : {});
 }
 
 describe('counsellor handoff over Teams', function () {
   this.timeout(30_000);
-  let connector: FakeConnector;
+  const connector = connectorForSuite();
   let app: App;
   let driver: HttpDriver;
 
-  before(async () => {
-    connector = await new FakeConnector().start();
-  });
-  after(async () => connector.stop());
   beforeEach(async () => {
-    await resetDb(await testDb());
-    connector.reset();
     ({ app, driver } = await start(connector));
   });
   afterEach(async () => app.stop());
@@ -217,16 +200,7 @@ describe('counsellor handoff over Teams', function () {
 
 describe('counsellor handoff: office hours, timeouts and set-up', function () {
   this.timeout(30_000);
-  let connector: FakeConnector;
-
-  before(async () => {
-    connector = await new FakeConnector().start();
-  });
-  after(async () => connector.stop());
-  beforeEach(async () => {
-    await resetDb(await testDb());
-    connector.reset();
-  });
+  const connector = connectorForSuite();
 
   it('out of office hours: says when people are back and takes a message for the counsellors', async () => {
     // Sunday 29 November 2026, 03:00 in Amsterdam.

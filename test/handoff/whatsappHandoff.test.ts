@@ -7,7 +7,7 @@ import type { App } from '../../src/app';
 import { testApp } from '../helpers/app';
 import { resetDb, testDb } from '../helpers/db';
 import { FakeConnector } from '../helpers/fakeConnector';
-import { CHANNEL_ID, counsellors, HttpDriver, TENANT_ID, texts } from '../helpers/teams';
+import { counsellors, HttpDriver, teamsEnv, texts } from '../helpers/teams';
 import { FakeGraphApi, shownText } from '../channels/whatsapp/fakeGraphApi';
 import { messagesPayload, postWebhook, textMessage, whatsappEnv } from '../channels/whatsapp/harness';
 
@@ -34,9 +34,7 @@ describe('handoff between WhatsApp and Teams', function () {
     graph.reset();
     app = await testApp({
       ...whatsappEnv(graph),
-      TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID,
-      TEAMS_TENANT_ID: TENANT_ID,
-      TEAMS_SERVICE_URL: connector.url,
+      ...teamsEnv(connector),
     });
     const { port } = await app.listen();
     base = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { createApp, type App, type AppOverrides } from '../../src/app';
 import { createLogger, silentLogger, type Logger } from '../../src/logger';
-import { testDb } from './db';
+import { resetDb, testDb } from './db';
 
 export const TEST_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -30,4 +30,18 @@ const defaultLogger = (): Logger => (process.env.TEST_LOG ? createLogger(process
 
 export async function testApp(env: Record<string, string> = {}, overrides: AppOverrides = {}, logger: Logger = defaultLogger()): Promise<App> {
   return createApp(testConfig(env), logger, { db: await testDb(), ...overrides });
+}
+
+/**
+ * The app for a whole describe block: started before its first test and stopped after its last, on
+ * a test database emptied before each test. Use `suite.app` inside the tests.
+ */
+export function appForSuite(env: Record<string, string> = {}, overrides: AppOverrides = {}): { readonly app: App } {
+  const suite = {} as { app: App };
+  before(async () => {
+    suite.app = await testApp(env, overrides);
+  });
+  after(async () => suite.app?.stop());
+  beforeEach(async () => resetDb(await testDb()));
+  return suite;
 }

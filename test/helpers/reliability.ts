@@ -16,7 +16,7 @@ import { openDb, type Db } from '../../src/storage/db';
 import { TEST_KEY } from './app';
 import { testDbUrl } from './db';
 import type { FakeConnector } from './fakeConnector';
-import { CHANNEL_ID, TENANT_ID } from './teams';
+import { teamsEnv } from './teams';
 import { shownText, type FakeGraphApi, type SentMessage } from '../channels/whatsapp/fakeGraphApi';
 import { messagesPayload, postWebhook, replyMessage, textMessage, whatsappEnv, type RawMessage } from '../channels/whatsapp/harness';
 
@@ -114,7 +114,7 @@ export function serverEnv(
     REPORT_ENCRYPTION_KEY: TEST_KEY,
     COUNSELLOR_HOURS: 'always',
     RATE_LIMIT_MESSAGES_PER_MINUTE: '10000',
-    ...(fakes.connector ? { TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID, TEAMS_TENANT_ID: TENANT_ID, TEAMS_SERVICE_URL: fakes.connector.url } : {}),
+    ...(fakes.connector ? teamsEnv(fakes.connector) : {}),
     ...(fakes.graph ? whatsappEnv(fakes.graph) : {}),
     ...extra,
   };

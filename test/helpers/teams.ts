@@ -3,7 +3,11 @@
  * activities are POSTed to /api/messages, and everything the bot sends goes to a FakeConnector.
  */
 import type { Activity } from 'botbuilder';
-import type { FakeConnector } from './fakeConnector';
+import type { App, AppOverrides } from '../../src/app';
+import type { Logger } from '../../src/logger';
+import { testApp } from './app';
+import { resetDb, testDb } from './db';
+import { FakeConnector } from './fakeConnector';
 
 export const CHANNEL_ID = '19:counsellors0000000000000000000001@thread.tacv2';
 export const TEAM_ID = '19:team000000000000000000000000000001@thread.tacv2';
@@ -14,6 +18,38 @@ export const counsellors = {
   sara: { id: '29:sara', name: 'Sara de Vries', aadObjectId: '00000000-0000-0000-0000-0000000000a1' },
   tom: { id: '29:tom', name: 'Tom Bakker', aadObjectId: '00000000-0000-0000-0000-0000000000a2' },
 };
+
+/** The settings that point the app's counsellor channel at a FakeConnector. */
+export function teamsEnv(connector: FakeConnector): Record<string, string> {
+  return { TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID, TEAMS_TENANT_ID: TENANT_ID, TEAMS_SERVICE_URL: connector.url };
+}
+
+/**
+ * A FakeConnector for a whole describe block: started before its first test, stopped after its last,
+ * and emptied, with the test database, before each test.
+ */
+export function connectorForSuite(): FakeConnector {
+  const connector = new FakeConnector();
+  before(async () => void (await connector.start()));
+  after(async () => connector.stop());
+  beforeEach(async () => {
+    await resetDb(await testDb());
+    connector.reset();
+  });
+  return connector;
+}
+
+/** The app with its counsellor channel on `connector`, listening, and a driver for it. */
+export async function startWithTeams(
+  connector: FakeConnector,
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+  logger?: Logger,
+): Promise<{ app: App; driver: HttpDriver }> {
+  const app = await testApp({ ...teamsEnv(connector), ...env }, overrides, logger);
+  const { port } = await app.listen();
+  return { app, driver: new HttpDriver(`http://127.0.0.1:${port}`, connector) };
+}
 
 let counter = 0;
 

@@ -21,7 +21,7 @@ import { resetDb, testDb, testDbUrl, TEST_SCHEMA } from '../helpers/db';
 import { scanForCanaries } from '../helpers/dbScan';
 import { FakeConnector } from '../helpers/fakeConnector';
 import { StudentChat, buttons, texts } from '../helpers/studentChat';
-import { CHANNEL_ID, HttpDriver, TENANT_ID, counsellors } from '../helpers/teams';
+import { HttpDriver, counsellors, teamsEnv } from '../helpers/teams';
 import { WhatsAppStudent } from '../helpers/whatsappStudent';
 import { FakeGraphApi } from '../channels/whatsapp/fakeGraphApi';
 import { whatsappEnv } from '../channels/whatsapp/harness';
@@ -126,7 +126,6 @@ async function startWorld(app: App, graph: FakeGraphApi, connector: FakeConnecto
   return { app, graph, connector, base, driver: new HttpDriver(base, connector) };
 }
 
-const teamsEnv = (connector: FakeConnector) => ({ TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID, TEAMS_TENANT_ID: TENANT_ID, TEAMS_SERVICE_URL: connector.url });
 
 describe('erasure by the student in the chat', function () {
   this.timeout(60_000);

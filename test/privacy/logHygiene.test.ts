@@ -15,7 +15,7 @@ import { testApp } from '../helpers/app';
 import { resetDb, testDb } from '../helpers/db';
 import { FakeConnector } from '../helpers/fakeConnector';
 import { LogCapture } from '../helpers/logCapture';
-import { CHANNEL_ID, HttpDriver, TENANT_ID, counsellors } from '../helpers/teams';
+import { HttpDriver, counsellors, teamsEnv } from '../helpers/teams';
 import { WhatsAppStudent } from '../helpers/whatsappStudent';
 import { FakeGraphApi } from '../channels/whatsapp/fakeGraphApi';
 import { nowSeconds, payload, postWebhook, whatsappEnv } from '../channels/whatsapp/harness';
@@ -60,7 +60,7 @@ describe('log hygiene', function () {
     graph.reset();
     connector.reset();
     logs = new LogCapture('debug');
-    app = await testApp({ ...whatsappEnv(graph), TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID, TEAMS_TENANT_ID: TENANT_ID, TEAMS_SERVICE_URL: connector.url, LOG_LEVEL: 'debug' }, {}, logs.logger);
+    app = await testApp({ ...whatsappEnv(graph), ...teamsEnv(connector), LOG_LEVEL: 'debug' }, {}, logs.logger);
     const { port } = await app.listen();
     base = `http://127.0.0.1:${port}`;
     driver = new HttpDriver(base, connector);

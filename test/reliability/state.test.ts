@@ -17,7 +17,7 @@ import { ETagConflictError, PgStorage } from '../../src/storage/pgStorage';
 import { testApp } from '../helpers/app';
 import { resetDb, testDb } from '../helpers/db';
 import { FakeConnector } from '../helpers/fakeConnector';
-import { CHANNEL_ID, TENANT_ID } from '../helpers/teams';
+import { teamsEnv } from '../helpers/teams';
 import { texts, WebChatStudent, type Endpoint } from '../helpers/reliability';
 import { localeText, nl, refIn, reportSteps, REF } from '../helpers/reportScript';
 import { captureLogger } from '../channels/whatsapp/harness';
@@ -38,7 +38,7 @@ describe('conversation state when saving fails or conflicts', function () {
     connector = await new FakeConnector().start();
     const captured = captureLogger();
     logs = captured.lines;
-    app = await testApp({ TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID, TEAMS_TENANT_ID: TENANT_ID, TEAMS_SERVICE_URL: connector.url }, {}, captured.logger);
+    app = await testApp(teamsEnv(connector), {}, captured.logger);
     const { port } = await app.listen();
     endpoint = { name: 'app', base: `http://127.0.0.1:${port}` };
   });

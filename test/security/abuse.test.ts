@@ -12,12 +12,12 @@ import type { App } from '../../src/app';
 import { RateLimiter } from '../../src/bots/rateLimiter';
 import { MAX_MESSAGE_CHARS } from '../../src/bots/studentBot';
 import { translator } from '../../src/i18n/i18n';
-import { testApp } from '../helpers/app';
+import { appForSuite, testApp } from '../helpers/app';
 import { resetDb, testDb } from '../helpers/db';
 import { FakeConnector } from '../helpers/fakeConnector';
 import { LogCapture } from '../helpers/logCapture';
 import { StudentChat, buttons, texts } from '../helpers/studentChat';
-import { CHANNEL_ID, HttpDriver, TENANT_ID, counsellors } from '../helpers/teams';
+import { CHANNEL_ID, HttpDriver, connectorForSuite, counsellors, startWithTeams } from '../helpers/teams';
 import { FakeGraphApi, shownText } from '../channels/whatsapp/fakeGraphApi';
 import { messagesPayload, payload, postWebhook, status, textMessage, whatsappEnv } from '../channels/whatsapp/harness';
 
@@ -209,15 +209,10 @@ describe('abuse: body size limits', function () {
 
 describe('abuse: Unicode in commands and answers', function () {
   this.timeout(30_000);
-  let app: App;
-  before(async () => {
-    app = await testApp();
-  });
-  after(async () => app.stop());
-  beforeEach(async () => resetDb(await testDb()));
+  const suite = appForSuite();
 
   async function inReport(): Promise<StudentChat> {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     return chat;
@@ -228,7 +223,7 @@ describe('abuse: Unicode in commands and answers', function () {
     await chat.send('De chef van Cafe\u0301 Zu\u0308id zei dat ik niet welkom was.');
     const db = await testDb();
     const { rows } = await db.query<{ data_enc: string }>('SELECT data_enc FROM report_drafts');
-    const draft = app.cipher.decryptJson<{ description: string }>(rows[0]!.data_enc);
+    const draft = suite.app.cipher.decryptJson<{ description: string }>(rows[0]!.data_enc);
     assert.equal(draft.description, 'De chef van Café Züid zei dat ik niet welkom was.');
     assert.equal(draft.description, draft.description.normalize('NFC'));
   });
@@ -244,7 +239,7 @@ describe('abuse: Unicode in commands and answers', function () {
 
   it('recognises the erase command in capitals typed on a Turkish keyboard and in full width', async () => {
     for (const command of ['VERWİJDER MİJN GEGEVENS', 'ｖｅｒｗｉｊｄｅｒ ｍｉｊｎ ｇｅｇｅｖｅｎｓ']) {
-      const chat = new StudentChat(app);
+      const chat = new StudentChat(suite.app);
       await chat.send('hoi');
       const replies = await chat.send(command);
       assert.ok(buttons(replies).includes('erase:yes'), command);
@@ -260,16 +255,11 @@ describe('abuse: Unicode in commands and answers', function () {
 
 describe('abuse: a 10,000-character message', function () {
   this.timeout(30_000);
-  let app: App;
-  before(async () => {
-    app = await testApp();
-  });
-  after(async () => app.stop());
-  beforeEach(async () => resetDb(await testDb()));
+  const suite = appForSuite();
 
   async function storedDescription(): Promise<string> {
     const { rows } = await (await testDb()).query<{ data_enc: string }>('SELECT data_enc FROM report_drafts');
-    return app.cipher.decryptJson<{ description: string }>(rows[0]!.data_enc).description;
+    return suite.app.cipher.decryptJson<{ description: string }>(rows[0]!.data_enc).description;
   }
 
   for (const [name, atTheCut] of [
@@ -278,7 +268,7 @@ describe('abuse: a 10,000-character message', function () {
     ['a letter with a combining mark that has no precomposed form', 'q\u0307\u0323'],
   ] as const) {
     it(`is capped on a character boundary (${name} at the cut) and the student is told`, async () => {
-      const chat = new StudentChat(app);
+      const chat = new StudentChat(suite.app);
       await chat.send('hoi');
       await chat.send('ik wil melden');
       const before = 'a'.repeat(MAX_MESSAGE_CHARS - 2);
@@ -295,7 +285,7 @@ describe('abuse: a 10,000-character message', function () {
   }
 
   it('answers a 10,000-letter "word" quickly (the handbook search never sees it)', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     for (const word of ['x'.repeat(10_000), Array.from({ length: 10_000 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('')]) {
       const started = Date.now();
@@ -306,7 +296,7 @@ describe('abuse: a 10,000-character message', function () {
   });
 
   it('keeps whole characters when a short answer (organisation) is cut', async () => {
-    const chat = new StudentChat(app);
+    const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     await chat.send('Mijn begeleider zei dat ik beter thuis kon blijven.');
@@ -315,7 +305,7 @@ describe('abuse: a 10,000-character message', function () {
     await chat.press('moment:during');
     await chat.send('B'.repeat(299) + '😀 BV');
     const { rows } = await (await testDb()).query<{ data_enc: string }>('SELECT data_enc FROM report_drafts');
-    const organisation = app.cipher.decryptJson<{ organisation: string }>(rows[0]!.data_enc).organisation;
+    const organisation = suite.app.cipher.decryptJson<{ organisation: string }>(rows[0]!.data_enc).organisation;
     assert.ok(organisation.length <= 300);
     assert.doesNotMatch(organisation, LONE_SURROGATE);
   });
@@ -323,7 +313,7 @@ describe('abuse: a 10,000-character message', function () {
 
 describe('abuse: what counsellors (and logs) see of hostile text', function () {
   this.timeout(30_000);
-  let connector: FakeConnector;
+  const connector = connectorForSuite();
   let app: App;
   let driver: HttpDriver;
   let logs: LogCapture;
@@ -332,16 +322,9 @@ describe('abuse: what counsellors (and logs) see of hostile text', function () {
   // quotes, braces and a template expression; a line break.
   const HOSTILE = 'Mijn begeleider \u202Ezei iets\u202C raars\u200B\u0007 [Open](https://evil.example) **urgent** "quoted" {"$data": "x"} ${x} \u2066x\u2069 a\u200Db\uFEFF\nnieuwe regel';
 
-  before(async () => {
-    connector = await new FakeConnector().start();
-  });
-  after(async () => connector.stop());
   beforeEach(async () => {
-    await resetDb(await testDb());
-    connector.reset();
     logs = new LogCapture();
-    app = await testApp({ TEAMS_COUNSELLOR_CHANNEL_ID: CHANNEL_ID, TEAMS_TENANT_ID: TENANT_ID, TEAMS_SERVICE_URL: connector.url }, {}, logs.logger);
-    driver = new HttpDriver(`http://127.0.0.1:${(await app.listen()).port}`, connector);
+    ({ app, driver } = await startWithTeams(connector, {}, {}, logs.logger));
   });
   afterEach(async () => app.stop());
 
