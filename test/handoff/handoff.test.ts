@@ -115,14 +115,7 @@ describe('counsellor handoff over Teams', function () {
     const { threadId, handoffId } = await requestPerson('s4');
     await driver.press(counsellors.sara, threadId, 'claim', handoffId);
     connector.reset();
-    await driver.post({
-      type: 'message',
-      channelId: 'webchat',
-      from: { id: 's4' },
-      recipient: { id: 'bot' },
-      conversation: { id: 'conv-s4' },
-      attachments: [{ contentType: 'image/png', contentUrl: 'data:image/png;base64,iVBORw0KGgo=', name: 'screenshot.png' }],
-    });
+    await driver.studentAttachment('s4', { contentType: 'image/png', contentUrl: 'data:image/png;base64,iVBORw0KGgo=', name: 'screenshot.png' });
     const posted = connector.activities(threadId);
     assert.ok(posted.some((a) => a.attachments?.[0]?.contentType === 'image/png'), JSON.stringify(posted));
   });

@@ -69,6 +69,15 @@ export class HttpDriver {
 
   /** A Web Chat student. */
   async student(userId: string, text: string, value?: unknown): Promise<Partial<Activity>[]> {
+    return this.fromStudent(userId, { text, ...(value ? { value } : {}) });
+  }
+
+  /** A Web Chat student sending a file (no text). */
+  async studentAttachment(userId: string, attachment: NonNullable<Activity['attachments']>[number]): Promise<Partial<Activity>[]> {
+    return this.fromStudent(userId, { attachments: [attachment] });
+  }
+
+  private async fromStudent(userId: string, content: Record<string, unknown>): Promise<Partial<Activity>[]> {
     const before = this.connector.calls.length;
     const res = await this.post({
       type: 'message',
@@ -76,8 +85,7 @@ export class HttpDriver {
       from: { id: userId, name: 'Student' },
       recipient: { id: 'bot', name: 'Stagemaatje' },
       conversation: { id: `conv-${userId}` },
-      text,
-      ...(value ? { value } : {}),
+      ...content,
     });
     if (res.status !== 200) throw new Error(`student post failed: ${res.status}`);
     return this.connector.calls.slice(before).filter((c) => c.conversationId === `conv-${userId}`).map((c) => c.body as Partial<Activity>);

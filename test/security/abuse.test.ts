@@ -363,14 +363,7 @@ describe('abuse: what counsellors (and logs) see of hostile text', function () {
     await driver.press(counsellors.sara, threadId, 'claim', handoffId);
     connector.reset();
     await driver.student('h2', HOSTILE);
-    await driver.post({
-      type: 'message',
-      channelId: 'webchat',
-      from: { id: 'h2' },
-      recipient: { id: 'bot' },
-      conversation: { id: 'conv-h2' },
-      attachments: [{ contentType: 'application/x-[Open](https://evil.example)**\u202Eurgent**', contentUrl: 'data:,x', name: 'x.bin' }],
-    });
+    await driver.studentAttachment('h2', { contentType: 'application/x-[Open](https://evil.example)**\u202Eurgent**', contentUrl: 'data:,x', name: 'x.bin' });
     const posted = connector.activities(threadId) as Array<Partial<Activity>>;
     const relayed = posted.find((a) => a.text?.includes('**urgent**'));
     assert.ok(relayed, JSON.stringify(posted));
