@@ -54,7 +54,7 @@ export class MyReportsDialog extends FlowDialog<MyReportsState, { ref?: string }
       return this.showStatus(dc, reports[0]!);
     }
     state.step = 'pick';
-    await this.askPick(dc, reports);
+    await this.askPick(dc.context, reports);
     return Dialog.EndOfTurn;
   }
 
@@ -67,7 +67,7 @@ export class MyReportsDialog extends FlowDialog<MyReportsState, { ref?: string }
         const ref = info.choice?.startsWith('myreport:') ? info.choice.slice(9) : findReference(info.text);
         const found = ref ? await this.deps.reports.findForOwner(owner, ref) : undefined;
         if (!found) {
-          await this.askPick(dc, await this.deps.reports.listForOwner(owner));
+          await this.askPick(dc.context, await this.deps.reports.listForOwner(owner));
           return Dialog.EndOfTurn;
         }
         state.ref = found.ref;
@@ -114,7 +114,7 @@ export class MyReportsDialog extends FlowDialog<MyReportsState, { ref?: string }
     const ref = state.ref ? await this.deps.reports.findForOwner(info.subject.id, state.ref) : undefined;
     switch (state.step) {
       case 'pick':
-        await say(context, info.t('myReports.pick'), (await this.deps.reports.listForOwner(info.subject.id)).slice(0, 10).map((r) => ({ value: `myreport:${r.ref}`, label: r.ref })));
+        await this.askPick(context, await this.deps.reports.listForOwner(info.subject.id));
         return;
       case 'addInfo':
         await say(context, info.t('myReports.addInfoPrompt'));
@@ -124,12 +124,13 @@ export class MyReportsDialog extends FlowDialog<MyReportsState, { ref?: string }
     }
   }
 
-  private async askPick(dc: DialogContext, reports: ReportOverview[]): Promise<void> {
-    await say(
-      dc.context,
-      turnInfo(dc.context).t('myReports.pick'),
-      reports.slice(0, 10).map((r) => ({ value: `myreport:${r.ref}`, label: r.ref })),
-    );
+  private async askPick(context: TurnContext, reports: ReportOverview[]): Promise<void> {
+    await say(context, turnInfo(context).t('myReports.pick'), reports.slice(0, 10).map((r) => ({ value: `myreport:${r.ref}`, label: r.ref })));
+  }
+
+  /** A yes/no question; the answer comes back as confirm:yes or confirm:no. */
+  private async askToConfirm(context: TurnContext, question: string, yesLabel: string): Promise<void> {
+    await say(context, question, [choice(context, 'confirm:yes', yesLabel), choice(context, 'confirm:no', 'myReports.buttons.no')]);
   }
 
   private statusText(context: TurnContext, report: ReportOverview): string {
@@ -177,17 +178,11 @@ export class MyReportsDialog extends FlowDialog<MyReportsState, { ref?: string }
         return Dialog.EndOfTurn;
       case 'withdraw':
         state.step = 'confirmWithdraw';
-        await say(dc.context, info.t('myReports.confirmWithdraw', { ref: state.ref }), [
-          choice(dc.context, 'confirm:yes', 'myReports.buttons.yesWithdraw'),
-          choice(dc.context, 'confirm:no', 'myReports.buttons.no'),
-        ]);
+        await this.askToConfirm(dc.context, info.t('myReports.confirmWithdraw', { ref: state.ref }), 'myReports.buttons.yesWithdraw');
         return Dialog.EndOfTurn;
       case 'delete':
         state.step = 'confirmDelete';
-        await say(dc.context, info.t('myReports.confirmDelete', { ref: state.ref }), [
-          choice(dc.context, 'confirm:yes', 'myReports.buttons.yesDelete'),
-          choice(dc.context, 'confirm:no', 'myReports.buttons.no'),
-        ]);
+        await this.askToConfirm(dc.context, info.t('myReports.confirmDelete', { ref: state.ref }), 'myReports.buttons.yesDelete');
         return Dialog.EndOfTurn;
       default:
         await this.repromptDialog(dc.context, dc.activeDialog as never);
