@@ -75,6 +75,23 @@ function numbers<T extends string>(text: string, values: readonly T[]): T[] {
   return [...new Set((text.match(/\d+/g) ?? []).map(Number))].map((n) => values[n - 1]).filter((v): v is T => v !== undefined);
 }
 
+/** A question answered with one of a fixed set of buttons (or its number, or its words). */
+function singleChoiceField<K extends 'role' | 'moment'>(id: K, values: readonly NonNullable<Draft[K]>[]): Field {
+  return {
+    id,
+    freeText: false,
+    applies: () => true,
+    answered: (d) => d[id] !== undefined,
+    choices: (context) => options(context, id, values),
+    question: (t) => t(`report.fields.${id}.question`),
+    parse: (context, draft) => {
+      const value = single(context, id, values);
+      return value ? { ok: true, draft: { ...draft, [id]: value } } : { ok: false, errorKey: 'report.invalidChoice' };
+    },
+    summary: (t, d) => (d[id] ? t(`report.summary.${id}`, { value: t(`report.choices.${id}.${d[id]}`) }) : undefined),
+  };
+}
+
 function single<T extends string>(context: TurnContext, field: string, values: readonly T[]): T | undefined {
   const fromButton = pressed(context, field, values);
   if (fromButton) return fromButton;
@@ -116,19 +133,7 @@ export const FIELDS: Field[] = [
     },
     summary: (t, d) => (d.description ? t('report.summary.description', { value: shortText(d.description) }) : undefined),
   },
-  {
-    id: 'role',
-    freeText: false,
-    applies: () => true,
-    answered: (d) => d.role !== undefined,
-    choices: (context) => options(context, 'role', ROLE_VALUES),
-    question: (t) => t('report.fields.role.question'),
-    parse: (context, draft) => {
-      const role = single(context, 'role', ROLE_VALUES);
-      return role ? { ok: true, draft: { ...draft, role } } : { ok: false, errorKey: 'report.invalidChoice' };
-    },
-    summary: (t, d) => (d.role ? t('report.summary.role', { value: t(`report.choices.role.${d.role}`) }) : undefined),
-  },
+  singleChoiceField('role', ROLE_VALUES),
   {
     id: 'when',
     freeText: false,
@@ -153,19 +158,7 @@ export const FIELDS: Field[] = [
       return t('report.summary.when', { value: d.when.precision === 'day' ? `${d.when.text} (${shown})` : shown });
     },
   },
-  {
-    id: 'moment',
-    freeText: false,
-    applies: () => true,
-    answered: (d) => d.moment !== undefined,
-    choices: (context) => options(context, 'moment', MOMENTS),
-    question: (t) => t('report.fields.moment.question'),
-    parse: (context, draft) => {
-      const moment = single(context, 'moment', MOMENTS);
-      return moment ? { ok: true, draft: { ...draft, moment } } : { ok: false, errorKey: 'report.invalidChoice' };
-    },
-    summary: (t, d) => (d.moment ? t('report.summary.moment', { value: t(`report.choices.moment.${d.moment}`) }) : undefined),
-  },
+  singleChoiceField('moment', MOMENTS),
   {
     id: 'organisation',
     freeText: true,
