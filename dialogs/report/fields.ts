@@ -27,7 +27,8 @@ export type FieldId = (typeof FIELD_IDS)[number];
 /** Fields a student can pick from the summary to change (contactValue is changed through contact). */
 export const EDITABLE_FIELDS: FieldId[] = ['description', 'role', 'when', 'moment', 'organisation', 'consent', 'grounds', 'school', 'evidence', 'wishes', 'contact'];
 
-export type Parsed = { ok: true; draft: Draft; note?: string } | { ok: false; errorKey: string };
+/** `noteKey`: something to tell the student before the next question (their answer was shortened). */
+export type Parsed = { ok: true; draft: Draft; noteKey?: string } | { ok: false; errorKey: string };
 
 export interface Field {
   id: FieldId;
@@ -114,6 +115,11 @@ const skipped = (context: TurnContext, field: string) => turnInfo(context).choic
 const shortText = (text: string, max = 160) => (text.length > max ? `${clip(text, max).trimEnd()}…` : text);
 /** At most `max` UTF-16 units, never cutting an emoji or a letter with its accent in half. */
 const clip = (text: string, max: number) => capText(text, max).text;
+/** A short free-text answer: cut to `max` (whole characters), and the student told when it was. */
+function shortAnswer(text: string, max: number, update: (value: string) => Draft): Parsed {
+  const { text: value, truncated } = capText(text, max);
+  return { ok: true, draft: update(value), ...(truncated ? { noteKey: 'report.answerShortened' } : {}) };
+}
 
 const ROLE_VALUES = ['victim', 'witness'] as const;
 const EVIDENCE_CHOICES = ['sending', 'later', 'none'] as const;
@@ -170,7 +176,7 @@ export const FIELDS: Field[] = [
       if (skipped(context, 'organisation')) return { ok: true, draft: { ...draft, organisation: '' } };
       const { text } = turnInfo(context);
       if (!text) return { ok: false, errorKey: 'report.needText' };
-      return { ok: true, draft: { ...draft, organisation: clip(text, 300) } };
+      return shortAnswer(text, 300, (organisation) => ({ ...draft, organisation }));
     },
     summary: (t, d) =>
       d.organisation === undefined ? undefined : t('report.summary.organisation', { value: d.organisation || t('report.choices.organisation.skip') }),
@@ -224,7 +230,7 @@ export const FIELDS: Field[] = [
       const { text } = turnInfo(context);
       if (!text) return { ok: false, errorKey: 'report.needText' };
       const level = LEVELS.find((l) => l !== 'other' && new RegExp(`\\b${l}\\b`, 'i').test(text));
-      return { ok: true, draft: { ...draft, level: level ?? draft.level, school: clip(text, 200) } };
+      return shortAnswer(text, 200, (school) => ({ ...draft, level: level ?? draft.level, school }));
     },
     summary: (t, d) => {
       if (d.school === undefined) return undefined;
@@ -254,7 +260,7 @@ export const FIELDS: Field[] = [
       const picked = pressed(context, 'evidence', EVIDENCE_CHOICES) ?? single(context, 'evidence', EVIDENCE_CHOICES);
       if (picked) return { ok: true, draft: { ...draft, evidence: { ...draft.evidence, status: picked, files } } };
       if (!text) return { ok: false, errorKey: 'report.needText' };
-      return { ok: true, draft: { ...draft, evidence: { status: 'described', description: clip(text, 2000), files } } };
+      return shortAnswer(text, 2000, (description) => ({ ...draft, evidence: { status: 'described', description, files } }));
     },
     summary: (t, d) => {
       if (!d.evidence) return undefined;

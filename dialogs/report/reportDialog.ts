@@ -135,7 +135,7 @@ export class ReportDialog extends FlowDialog<ReportState, ReportDialogOptions> {
     }
     state.misses = 0;
     await this.saveDraft(dc, parsed.draft);
-    return this.askNext(dc, parsed.draft);
+    return this.askNext(dc, parsed.draft, parsed.noteKey);
   }
 
   private async onResumeOffer(dc: DialogContext): Promise<DialogTurnResult> {

@@ -295,18 +295,20 @@ describe('abuse: a 10,000-character message', function () {
     }
   });
 
-  it('keeps whole characters when a short answer (organisation) is cut', async () => {
+  it('keeps whole characters when a short answer (organisation) is cut, and tells the student', async () => {
     const chat = new StudentChat(suite.app);
     await chat.send('hoi');
     await chat.send('ik wil melden');
     await chat.send('Mijn begeleider zei dat ik beter thuis kon blijven.');
     await chat.press('role:victim');
     await chat.send('gisteren');
-    await chat.press('moment:during');
-    await chat.send('B'.repeat(299) + '😀 BV');
+    const normal = await chat.press('moment:during');
+    assert.doesNotMatch(texts(normal), new RegExp(nl('report.answerShortened').slice(0, 25)), 'not said when nothing was cut');
+    const replies = await chat.send('B'.repeat(299) + '😀 BV');
+    assert.match(texts(replies), new RegExp(nl('report.answerShortened').slice(0, 25)));
     const { rows } = await (await testDb()).query<{ data_enc: string }>('SELECT data_enc FROM report_drafts');
     const organisation = suite.app.cipher.decryptJson<{ organisation: string }>(rows[0]!.data_enc).organisation;
-    assert.ok(organisation.length <= 300);
+    assert.equal(organisation, 'B'.repeat(299), 'cut before the emoji that does not fit whole');
     assert.doesNotMatch(organisation, LONE_SURROGATE);
   });
 });
