@@ -14,8 +14,8 @@
  * - The issuer is checked on the undecoded token before any key is fetched.
  * - Token errors from jsonwebtoken itself (forged signature, `alg` HS256/none, not valid yet) are not
  *   AuthenticationErrors, so CloudAdapter answers them with 500 and the library's message as body.
- *   src/server.ts refuses non-RSA algorithms before botbuilder runs, hides 5xx bodies, and offers
- *   and src/app.ts uses StrictBotFrameworkAuthentication, which turns the rest into 401.
+ *   src/app.ts uses StrictBotFrameworkAuthentication (src/botFrameworkAuth.ts), which turns them
+ *   into 401; src/server.ts hides the body of any 5xx all the same.
  * - Every rejected request is printed with console.error (the token error, and for bad signatures the
  *   public key): console.error is silenced in this file.
  */
