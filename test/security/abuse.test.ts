@@ -118,7 +118,8 @@ describe('abuse: rate limits', function () {
         assert.equal((await postWebhook(base, messagesPayload(textMessage(`bericht ${i}`, { from: '31611111111' })))).status, 200);
         if (i % 10 === 5) assert.equal((await postWebhook(base, messagesPayload(textMessage('hoi', { from: '31622222222' })))).status, 200);
       }
-      assert.ok(Date.now() - started < 10_000, 'sent within 10 s');
+      // A precondition, not a speed claim: all 50 fall in one rate-limit window (a minute).
+      assert.ok(Date.now() - started < 60_000, 'sent within one minute');
       await app.whatsapp!.settled();
       const toFlooder = graph.sends().filter((m) => m.to === '31611111111').map(shownText);
       const toOther = graph.sends().filter((m) => m.to === '31622222222').map(shownText);

@@ -220,7 +220,6 @@ describe('fuzzing the HTTP endpoints', function () {
     const statuses = new Set(outcomes.map((o) => o.status));
     assert.ok(statuses.has(200) && statuses.has(400) && statuses.has(401), `a spread of answers (${summary})`);
     assert.ok((tally.get('activity: 200') ?? 0) >= 20 && (tally.get('whatsapp: 200') ?? 0) >= 20, `enough payloads reach the bot (${summary})`);
-    assert.ok(Date.now() - started < 40_000, summary);
 
     // Still serving: health, a normal Web Chat message, a normal WhatsApp message.
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
